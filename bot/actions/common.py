@@ -1,0 +1,58 @@
+"""What every action needs: the content store, the user's language, and sending a Reply."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Tracker
+
+from bot.config import load_settings
+from bot.content.store import ContentStore
+from bot.replies import Reply
+
+# Actions that are bookkeeping, not something the bot said.
+_SILENT_ACTIONS = frozenset(
+    {"action_listen", "action_extract_slots", "action_session_start", "action_unlikely_intent"}
+)
+
+
+@cache
+def content_store() -> ContentStore:
+    """Loaded once per action-server process, on first use."""
+    return ContentStore.load(load_settings().content_dir)
+
+
+def language_of(tracker: Tracker) -> str:
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("language") or "de")
+
+
+def latest_intent(tracker: Tracker) -> tuple[str | None, float | None]:
+    intent = tracker.latest_message.get("intent") or {}
+    name = intent.get("name")
+    confidence = intent.get("confidence")
+    return (str(name) if name else None, float(confidence) if confidence is not None else None)
+
+
+def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
+    """One custom payload per reply, carrying the intent the user's message was read as."""
+    intent, confidence = latest_intent(tracker)
+    dispatcher.utter_message(json_message=reply.to_payload(intent, confidence))
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the user's latest message."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest_user:
+                return None
+            seen_latest_user = True
+            continue
+        if seen_latest_user and event.get("event") == "action":
+            name = event.get("name")
+            if name and name not in _SILENT_ACTIONS:
+                return str(name)
+    return None

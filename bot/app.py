@@ -1,0 +1,165 @@
+"""Wiring the bot together and running it until stopped.
+
+`Assistant` owns the database engine, the PTB Application (without PTB's Updater: our
+poller stores updates before confirming them), the inbox dispatcher and the outbox sender.
+The same object serves real Telegram, a fake Bot API in tests, and the terminal chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import partial
+
+from sqlalchemy.engine import make_url
+from telegram import BotCommand
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.config import Settings
+from bot.content.store import ContentStore
+from bot.conversation import ConversationService
+from bot.db.engine import make_async_engine, make_sessionmaker
+from bot.i18n import t
+from bot.rasa_client import RasaClient
+from bot.rasa_tracker import forget_sender
+from bot.storage import retention
+from bot.telegram.dispatcher import InboxDispatcher
+from bot.telegram.handlers import BOT_COMMANDS, TelegramHandlers
+from bot.telegram.poller import InboxPoller
+from bot.telegram.sender import OutboxSender
+
+logger = logging.getLogger(__name__)
+
+LOCAL_TOKEN = "0:local-terminal-chat"  # noqa: S105 - not a secret: the offline chat's fake token
+RETENTION_INTERVAL = 24 * 3600
+COMMAND_LANGUAGES = ("en", "de")
+
+
+def redacted_database_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Assistant:
+    def __init__(self, settings: Settings, request: BaseRequest | None = None) -> None:
+        self.settings = settings
+        self.local = request is not None
+        token = settings.telegram_bot_token or LOCAL_TOKEN
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{settings.telegram_api_url}/bot")
+            .base_file_url(f"{settings.telegram_api_url}/file/bot")
+            .updater(None)
+            .rate_limiter(AIORateLimiter(max_retries=0))
+        )
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
+        else:
+            builder = builder.request(HTTPXRequest(connection_pool_size=16)).get_updates_request(
+                HTTPXRequest(read_timeout=settings.poll_timeout + 10.0)
+            )
+        self.application: Application = builder.build()  # type: ignore[type-arg]
+        self.engine = make_async_engine(settings.database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.store = ContentStore.load(settings.content_dir)
+        self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+        self.sender = OutboxSender(self.application.bot, self.sessions, settings.pseudonym_key)
+        self.service = ConversationService(
+            settings,
+            self.sessions,
+            self.store,
+            self.rasa,
+            forget_in_rasa=partial(forget_sender, settings.rasa_tracker_db),
+            on_outbox=self.sender.wake,
+        )
+        self.dispatcher = InboxDispatcher(
+            self.application, self.sessions, settings.default_language, on_outbox=self.sender.wake
+        )
+        TelegramHandlers(self.service).register(self.application)
+        self.poller = InboxPoller(
+            self.application.bot, self.sessions, self.dispatcher.notify, settings.poll_timeout
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+
+    async def _connect_telegram(self) -> None:
+        """getMe until Telegram answers: unreachable Telegram is a wait, not a crash."""
+        delay = 2.0
+        while True:
+            try:
+                await self.application.initialize()
+                return
+            except (TimedOut, NetworkError) as exc:
+                logger.warning(
+                    "Telegram Bot API at %s not reachable (%s); retrying in %.0f s",
+                    self.settings.telegram_api_url,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    async def _register_commands(self) -> None:
+        for language in COMMAND_LANGUAGES:
+            commands = [BotCommand(name, t(f"command.{name}", language)) for name in BOT_COMMANDS]
+            try:
+                await self.application.bot.set_my_commands(
+                    commands, language_code=None if language == "en" else language
+                )
+            except TelegramError as exc:
+                logger.warning("could not register the command menu (%s): %s", language, exc)
+
+    async def _retention_forever(self) -> None:
+        while True:
+            try:
+                async with self.sessions.begin() as session:
+                    await retention.purge(session, self.settings.retention_days)
+            except Exception:
+                logger.exception("retention run failed; next try in a day")
+            await asyncio.sleep(RETENTION_INTERVAL)
+
+    async def start(self) -> None:
+        await self._connect_telegram()
+        await self.application.start()
+        await self._register_commands()
+        resumed = await self.dispatcher.resume()
+        loops = (
+            self.poller.run(),
+            self.sender.run(),
+            self.dispatcher.sweep_forever(),
+            self._retention_forever(),
+        )
+        self._tasks = [asyncio.create_task(coro) for coro in loops]
+        me = self.application.bot.username
+        where = "terminal chat (no Telegram)" if self.local else f"Telegram as @{me}"
+        logger.info(
+            "ready: serving %s; Rasa at %s; database %s; %d chats resumed",
+            where,
+            self.settings.rasa_url,
+            redacted_database_url(self.settings.database_url),
+            resumed,
+        )
+        self.ready.set()
+
+    async def wait(self) -> None:
+        """Run until a loop fails (a wrong token, for example) or the task is cancelled."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+
+    async def stop(self) -> None:
+        self.poller.stop()
+        self.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.dispatcher.stop()
+        with contextlib.suppress(Exception):
+            await self.application.stop()
+        with contextlib.suppress(Exception):
+            await self.application.shutdown()
+        await self.rasa.close()
+        await self.engine.dispose()

@@ -1,0 +1,180 @@
+"""`python -m bot <command>`: the assistant's command line.
+
+run                       start Rasa, the action server and the bot (terminal chat without a token)
+chat                      the same, always as a terminal chat (offline)
+setup                     install Rasa and train the model if the training data changed
+actions [--port N]        run the Rasa action server (started by `run`)
+content check             check the content files (sources, dates, languages, length)
+export conversations [--since DATE]   conversation log as JSONL on stdout
+nlu evaluate              intent accuracy per language on nlu/test/ (needs a running Rasa)
+db upgrade                apply database migrations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging_setup import setup_logging
+
+logger = logging.getLogger("bot")
+
+BOTFATHER_HINT = """
+No TELEGRAM_BOT_TOKEN is set, so the assistant starts as a chat in this terminal.
+To serve Telegram: open Telegram, talk to @BotFather, send /newbot, follow the steps,
+and put the token into .env as TELEGRAM_BOT_TOKEN=123456:ABC… — then run `make run` again.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start everything (Telegram, or terminal chat without a token)")
+    sub.add_parser("chat", help="start everything as a terminal chat")
+    sub.add_parser("setup", help="install Rasa and train the model if needed")
+    actions = sub.add_parser("actions", help="run the Rasa action server")
+    actions.add_argument("--port", type=int, default=None)
+    content = sub.add_parser("content", help="content tools")
+    content.add_argument("what", choices=["check"])
+    export = sub.add_parser("export", help="export data")
+    export.add_argument("what", choices=["conversations"])
+    export.add_argument("--since", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD")
+    nlu = sub.add_parser("nlu", help="NLU tools")
+    nlu.add_argument("what", choices=["evaluate"])
+    db = sub.add_parser("db", help="database tools")
+    db.add_argument("what", choices=["upgrade"])
+    return parser
+
+
+async def _serve(settings: Settings, terminal: bool) -> None:
+    from bot.app import Assistant
+    from bot.supervisor import rasa_and_actions
+    from bot.terminal_chat import run_terminal_chat
+
+    async with rasa_and_actions(settings):
+        if terminal:
+            await run_terminal_chat(settings)
+            return
+        assistant = Assistant(settings)
+        await assistant.start()
+        try:
+            await assistant.wait()
+        finally:
+            await assistant.stop()
+
+
+def _run(settings: Settings, terminal: bool) -> int:
+    from bot.db.migrate import upgrade
+    from bot.telegram.poller import FatalTelegramError
+
+    upgrade(settings.database_url)
+    if terminal and not settings.telegram_enabled:
+        print(BOTFATHER_HINT, file=sys.stderr)
+    try:
+        asyncio.run(_serve(settings, terminal))
+    except KeyboardInterrupt:
+        logger.info("stopped")
+    except FatalTelegramError as exc:
+        logger.error("%s", exc)
+        return 2
+    return 0
+
+
+def _actions(settings: Settings, port: int | None) -> int:
+    from rasa_sdk.endpoint import run as run_action_server
+    from rasa_sdk.executor import ActionExecutor
+
+    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    run_action_server(executor, port=port or settings.action_server_port, cors_origins=None)
+    return 0
+
+
+def _content_check(settings: Settings) -> int:
+    from bot.content.check import check_content
+
+    findings = check_content(settings.content_dir)
+    for finding in findings:
+        print(finding)
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    print(f"\n{errors} errors, {warnings} warnings")
+    return 1 if errors else 0
+
+
+def _export(settings: Settings, since: dt.date | None) -> int:
+    from bot.db.engine import make_sync_engine
+    from bot.export import conversation_records, write_jsonl
+
+    engine = make_sync_engine(settings.database_url)
+    start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC) if since else None
+    count = write_jsonl(conversation_records(engine, start), sys.stdout)
+    logger.info("exported %d messages", count)
+    return 0
+
+
+async def _nlu_evaluate(settings: Settings) -> int:
+    from bot.nlu_eval import evaluate
+    from bot.rasa_client import RasaClient
+
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+    try:
+        reports = await evaluate(rasa, settings.project_root / "nlu" / "test")
+    finally:
+        await rasa.close()
+    for report in reports:
+        print(report.summary())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    if args.command in {"run", "chat"}:
+        return _run(settings, terminal=args.command == "chat" or not settings.telegram_enabled)
+    if args.command == "setup":
+        from bot.rasa_runtime import RasaSetupError
+        from bot.supervisor import prepare_rasa
+
+        try:
+            prepare_rasa(settings)
+        except RasaSetupError as exc:
+            print(f"setup error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "actions":
+        return _actions(settings, args.port)
+    if args.command == "content":
+        return _content_check(settings)
+    if args.command == "export":
+        return _export(settings, args.since)
+    if args.command == "nlu":
+        return asyncio.run(_nlu_evaluate(settings))
+    if args.command == "db":
+        from bot.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

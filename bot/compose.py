@@ -1,0 +1,113 @@
+"""Composing replies from content and bot strings — shared by the bot and the Rasa actions.
+
+Both sides must render an answer, a menu or a handoff offer identically, whether the user
+clicked a menu button (handled by the bot alone) or typed a question (answered via Rasa).
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlparse
+
+from bot import callbacks
+from bot.content.markup import to_telegram_html
+from bot.content.store import ContentStore
+from bot.i18n import FALLBACK_CHAIN, format_date, t, t_markup
+from bot.replies import Button, Reply
+
+
+def _sources_line(urls: tuple[str, ...], reviewed_text: str, language: str) -> str:
+    links = ", ".join(
+        f'<a href="{html.escape(url, quote=True)}">'
+        f"{html.escape((urlparse(url).hostname or url).removeprefix('www.'))}</a>"
+        for url in urls
+    )
+    return t_markup("answer.sources", language, links=links, date=html.escape(reviewed_text))
+
+
+def answer(store: ContentStore, key: str, language: str) -> Reply | None:
+    """The answer for a full content key with sources and next-step buttons, or None."""
+    entry = store.get(key, language, FALLBACK_CHAIN)
+    if entry is None:
+        return None
+    parts = []
+    if entry.language != language:
+        parts.append(t("meta.not_translated", language))
+    parts.append(f"<b>{html.escape(entry.title)}</b>")
+    parts.append(to_telegram_html(entry.body))
+    if entry.sources:
+        reviewed = format_date(entry.reviewed, language) if entry.reviewed else "–"
+        parts.append(_sources_line(entry.sources, reviewed, language))
+    buttons = [
+        [Button(store.title(related, language, FALLBACK_CHAIN), callbacks.answer(related))]
+        for related in entry.related
+        if store.get(related, language, FALLBACK_CHAIN) is not None
+    ]
+    buttons.append([Button(t("button.human", language), callbacks.handoff_accept(entry.topic))])
+    buttons.append(
+        [
+            Button(t("button.helped", language), callbacks.feedback(True, key)),
+            Button(t("button.not_helped", language), callbacks.feedback(False, key)),
+        ]
+    )
+    return Reply(key=key, text="\n\n".join(parts), language=language, buttons=buttons)
+
+
+def topics_keyboard(store: ContentStore, language: str) -> list[list[Button]]:
+    """One button per topic, two per row, plus 'talk to a person'."""
+    topic_buttons = [
+        Button(t(f"topic.{name}", language), callbacks.topic(name)) for name in store.catalog.topics
+    ]
+    rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
+    rows.append([Button(t("button.human", language), callbacks.rasa("/request_human"))])
+    return rows
+
+
+def topic_questions(store: ContentStore, topic: str, language: str) -> Reply | None:
+    """The questions of one topic as buttons (menu step two)."""
+    keys = store.catalog.keys_of(topic)
+    if not keys:
+        return None
+    rows = [
+        [Button(store.title(key, language, FALLBACK_CHAIN), callbacks.answer(key))] for key in keys
+    ]
+    rows.append([Button(t("button.topics", language), callbacks.menu())])
+    text = t("meta.topic", language, topic=t(f"topic.{topic}", language))
+    return Reply(key="meta.topic", text=text, language=language, buttons=rows)
+
+
+def with_topics(key: str, text_key: str, store: ContentStore, language: str) -> Reply:
+    """A meta message followed by the topic menu (greeting, out of scope, unclear)."""
+    return Reply(
+        key=key,
+        text=t(text_key, language),
+        language=language,
+        buttons=topics_keyboard(store, language),
+    )
+
+
+def plain(key: str, language: str, text_key: str | None = None, **params: object) -> Reply:
+    """A meta message without buttons; the text key defaults to the meta key."""
+    return Reply(key=key, text=t(text_key or key, language, **params), language=language)
+
+
+def yes_no(key: str, text: str, language: str, yes: str, no: str) -> Reply:
+    return Reply(
+        key=key,
+        text=text,
+        language=language,
+        buttons=[[Button(t("button.yes", language), yes), Button(t("button.no", language), no)]],
+    )
+
+
+def handoff_offer(
+    language: str, text_key: str = "handoff.offer", topic: str | None = None
+) -> Reply:
+    """'Shall I pass this to a caseworker?' with yes/no buttons."""
+    return yes_no(
+        "handoff.offer",
+        t(text_key, language),
+        language,
+        yes=callbacks.handoff_accept(topic),
+        no=callbacks.rasa("/handoff_decline"),
+    )

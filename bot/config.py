@@ -1,0 +1,144 @@
+"""All configuration in one place: environment variables, optionally from a `.env` file.
+
+Read once at start-up (`load_settings`) and passed down; nothing else reads `os.environ`
+for product settings. Environment variables win over `.env`, so CI and tests can override.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated settings of the assistant."""
+
+    telegram_bot_token: str | None
+    telegram_api_url: str
+    database_url: str
+    rasa_url: str
+    rasa_token: str | None
+    action_server_port: int
+    log_level: str
+    data_dir: Path
+    project_root: Path
+    cache_dir: Path
+    pseudonym_key: bytes = field(repr=False)
+    default_language: str = "de"
+    retention_days: int = 180
+    case_response_days: int = 2
+    poll_timeout: int = 25
+    max_question_chars: int = 1500
+    rasa_python: str | None = None
+
+    @property
+    def content_dir(self) -> Path:
+        return self.project_root / "content"
+
+    @property
+    def rasa_tracker_db(self) -> Path:
+        """Rasa's own conversation tracker (SQLite in the data folder, see rasa_tracker)."""
+        return self.data_dir / "rasa_tracker.db"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_server_port}/webhook"
+
+
+def _int(values: Mapping[str, str | None], name: str, default: int) -> int:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _pseudonym_key(values: Mapping[str, str | None], data_dir: Path) -> bytes:
+    """The secret behind chat pseudonyms: from PSEUDONYM_KEY, else a key file made once.
+
+    The key must stay stable, or exported pseudonyms stop matching; it must never be in git.
+    """
+    raw = values.get("PSEUDONYM_KEY")
+    if raw:
+        if len(raw) < 16:
+            raise ConfigError("PSEUDONYM_KEY must be at least 16 characters long")
+        return raw.encode()
+    key_file = data_dir / "pseudonym.key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip().encode()
+
+
+def _database_url(values: Mapping[str, str | None], data_dir: Path) -> str:
+    url = values.get("DATABASE_URL") or f"sqlite:///{data_dir / 'assistant.db'}"
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(
+            "DATABASE_URL must be a SQLite (sqlite:///path) or PostgreSQL "
+            "(postgresql+psycopg://user@host/db) URL"
+        )
+    return url
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Build the settings from `.env` (if present) overlaid with the environment."""
+    env_path = env_file if env_file is not None else PROJECT_ROOT / ".env"
+    values: dict[str, str | None] = {}
+    if env_path.exists():
+        values.update(dotenv_values(env_path))
+    values.update(os.environ if environ is None else environ)
+
+    root = Path(values.get("PROJECT_ROOT") or PROJECT_ROOT)
+    data_dir = Path(values.get("DATA_DIR") or root / "data").resolve()
+    cache_home = Path(values.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache_dir = Path(values.get("GK_CACHE_DIR") or cache_home / "gk-assistant")
+
+    log_level = (values.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    if token is not None and ":" not in token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN looks wrong: BotFather tokens look like 123456:ABC…")
+
+    return Settings(
+        telegram_bot_token=token,
+        telegram_api_url=(values.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL).rstrip("/"),
+        database_url=_database_url(values, data_dir),
+        rasa_url=(values.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+        rasa_token=values.get("RASA_TOKEN") or None,
+        action_server_port=_int(values, "ACTION_SERVER_PORT", 5055),
+        log_level=log_level,
+        data_dir=data_dir,
+        project_root=root,
+        cache_dir=cache_dir,
+        pseudonym_key=_pseudonym_key(values, data_dir),
+        default_language=values.get("DEFAULT_LANGUAGE") or "de",
+        retention_days=_int(values, "RETENTION_DAYS", 180),
+        case_response_days=_int(values, "CASE_RESPONSE_DAYS", 2),
+        poll_timeout=_int(values, "TELEGRAM_POLL_TIMEOUT", 25),
+        max_question_chars=_int(values, "MAX_QUESTION_CHARS", 1500),
+        rasa_python=values.get("RASA_PYTHON") or None,
+    )

@@ -1,0 +1,149 @@
+"""The content store: sourced answers, one Markdown file per key and language.
+
+Files live in `content/<topic>/<key>.<lang>.md` with YAML front matter. The store is
+loaded once per process and is read-only; editors change files and restart (or reload).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REVIEW_STATUSES = ("reviewed", "machine", "draft")
+SOURCE_LANGUAGE = "de"
+
+
+class ContentError(ValueError):
+    """A content file cannot be read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ContentEntry:
+    """One answer in one language, with what an editor needs to trust it."""
+
+    key: str
+    language: str
+    title: str
+    body: str
+    sources: tuple[str, ...]
+    reviewed: dt.date | None
+    status: str
+    needs_local_review: bool
+    related: tuple[str, ...]
+    path: Path
+
+    @property
+    def topic(self) -> str:
+        return self.key.split(".", 1)[0]
+
+
+@dataclass
+class Catalog:
+    """Topics in menu order and the keys of each topic."""
+
+    topics: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def full_keys(self) -> list[str]:
+        return [f"{topic}.{key}" for topic, keys in self.topics.items() for key in keys]
+
+    def keys_of(self, topic: str) -> list[str]:
+        return [f"{topic}.{key}" for key in self.topics.get(topic, [])]
+
+    def full_key_for(self, short_key: str) -> str | None:
+        """`apprenticeship` -> `training.apprenticeship` (short keys are unique)."""
+        for topic, keys in self.topics.items():
+            if short_key in keys:
+                return f"{topic}.{short_key}"
+        return None
+
+
+def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    if not text.startswith("---\n"):
+        raise ContentError(f"{path}: must start with a '---' front matter block")
+    end = text.find("\n---", 4)
+    if end == -1:
+        raise ContentError(f"{path}: front matter is not closed with '---'")
+    meta = yaml.safe_load(text[4:end]) or {}
+    if not isinstance(meta, dict):
+        raise ContentError(f"{path}: front matter must be a mapping")
+    body = text[end + 4 :].strip()
+    return meta, body
+
+
+def _as_date(value: object, path: Path) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ContentError(f"{path}: 'reviewed' must be a date like 2026-11-25") from exc
+
+
+def parse_entry(path: Path) -> ContentEntry:
+    """Read one content file; raises ContentError with the file name on any problem."""
+    meta, body = _split_front_matter(path.read_text(encoding="utf-8"), path)
+    name_parts = path.name.split(".")
+    if len(name_parts) != 3 or name_parts[2] != "md":
+        raise ContentError(f"{path}: file name must be <key>.<lang>.md")
+    language = str(meta.get("language") or name_parts[1])
+    key = str(meta.get("key") or f"{path.parent.name}.{name_parts[0]}")
+    return ContentEntry(
+        key=key,
+        language=language,
+        title=str(meta.get("title") or "").strip(),
+        body=body,
+        sources=tuple(str(s) for s in meta.get("sources") or ()),
+        reviewed=_as_date(meta.get("reviewed"), path),
+        status=str(meta.get("status") or "draft"),
+        needs_local_review=bool(meta.get("needs_local_review", False)),
+        related=tuple(str(r) for r in meta.get("related") or ()),
+        path=path,
+    )
+
+
+def load_catalog(content_dir: Path) -> Catalog:
+    raw = yaml.safe_load((content_dir / "catalog.yml").read_text(encoding="utf-8")) or {}
+    topics = raw.get("topics") or {}
+    return Catalog(topics={str(t): [str(k) for k in keys or []] for t, keys in topics.items()})
+
+
+class ContentStore:
+    """Answers by full key and language, with a fallback language chain."""
+
+    def __init__(self, catalog: Catalog, entries: Iterable[ContentEntry]) -> None:
+        self.catalog = catalog
+        self._entries: dict[tuple[str, str], ContentEntry] = {}
+        for entry in entries:
+            self._entries[(entry.key, entry.language)] = entry
+
+    @classmethod
+    def load(cls, content_dir: Path) -> ContentStore:
+        catalog = load_catalog(content_dir)
+        entries = [parse_entry(p) for p in sorted(content_dir.glob("*/*.md"))]
+        return cls(catalog, entries)
+
+    def entries(self) -> list[ContentEntry]:
+        return list(self._entries.values())
+
+    def languages_of(self, key: str) -> set[str]:
+        return {lang for (k, lang) in self._entries if k == key}
+
+    def get(self, key: str, language: str, fallbacks: Iterable[str] = ()) -> ContentEntry | None:
+        """The entry in `language`, else in the first fallback language that has it."""
+        for lang in (language, *fallbacks, SOURCE_LANGUAGE):
+            entry = self._entries.get((key, lang))
+            if entry is not None:
+                return entry
+        return None
+
+    def title(self, key: str, language: str, fallbacks: Iterable[str] = ()) -> str:
+        entry = self.get(key, language, fallbacks)
+        return entry.title if entry else key

@@ -1,0 +1,201 @@
+"""Deciding the replies of one turn: commands and menu buttons here, free text via Rasa.
+
+Menu navigation, /status, /privacy, /language and /delete never need Rasa, so they keep
+working while Rasa is down; questions and the caseworker handoff go through Rasa.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import callbacks, compose
+from bot.content.store import ContentStore
+from bot.conversation.model import Incoming, Outcome
+from bot.i18n import available_languages, format_date, t
+from bot.languages import LANGUAGES
+from bot.rasa_client import RasaTurn
+from bot.replies import Button, Reply
+from bot.storage.cases import case_number
+
+AskRasa = Callable[[str], Awaitable[RasaTurn]]
+
+NON_TEXT_KEYS = {
+    "voice": "meta.non_text.voice",
+    "photo": "meta.non_text.photo",
+    "sticker": "meta.non_text.sticker",
+    "location": "meta.non_text.location",
+}
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What /status shows of one case (kept free of database types)."""
+
+    case_id: int
+    topic: str
+    status: str
+    created: dt.date
+
+
+class Router:
+    def __init__(self, store: ContentStore, retention_days: int, max_chars: int) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self.max_chars = max_chars
+        self._short_keys = {key.split(".", 1)[1] for key in store.catalog.full_keys}
+
+    async def route(
+        self,
+        incoming: Incoming,
+        language: str,
+        ask_rasa: AskRasa,
+        open_cases: Callable[[], Awaitable[list[CaseSummary]]],
+    ) -> Outcome:
+        if incoming.kind == "command":
+            return await self._command(incoming.text, language, ask_rasa, open_cases)
+        if incoming.kind == "callback":
+            return await self._callback(incoming, language, ask_rasa)
+        if incoming.kind == "non_text":
+            key = NON_TEXT_KEYS.get(incoming.non_text_kind, "meta.non_text.other")
+            return Outcome(
+                [compose.plain(key, language)], logged_text=f"[{incoming.non_text_kind}]"
+            )
+        return await self._text(incoming.text, language, ask_rasa)
+
+    async def _text(self, text: str, language: str, ask_rasa: AskRasa) -> Outcome:
+        if not text.strip():
+            return Outcome([compose.plain("meta.empty", language)], logged_text=text)
+        if len(text) > self.max_chars:
+            return Outcome([compose.plain("meta.too_long", language)], logged_text=text)
+        return await self._via_rasa(text, text, ask_rasa)
+
+    @staticmethod
+    async def _via_rasa(message: str, logged: str, ask_rasa: AskRasa) -> Outcome:
+        turn = await ask_rasa(message)
+        return Outcome(
+            turn.replies, logged_text=logged, intent=turn.intent, confidence=turn.confidence
+        )
+
+    async def _command(
+        self,
+        command: str,
+        language: str,
+        ask_rasa: AskRasa,
+        open_cases: Callable[[], Awaitable[list[CaseSummary]]],
+    ) -> Outcome:
+        logged = f"/{command}"
+        if command == "start":
+            reply = compose.with_topics("meta.greet", "meta.greet", self.store, language)
+        elif command == "help":
+            reply = compose.with_topics("meta.help", "meta.help", self.store, language)
+        elif command == "language":
+            reply = self._language_menu(language)
+        elif command == "human":
+            return await self._via_rasa("/request_human", logged, ask_rasa)
+        elif command == "status":
+            reply = self._status(await open_cases(), language)
+        elif command == "privacy":
+            reply = compose.plain("meta.privacy", language, days=self.retention_days)
+        elif command == "delete":
+            reply = Reply(
+                "meta.delete_confirm",
+                t("meta.delete_confirm", language),
+                language,
+                [
+                    [Button(t("button.delete_confirm", language), callbacks.delete(True))],
+                    [Button(t("button.delete_cancel", language), callbacks.delete(False))],
+                ],
+            )
+        else:
+            reply = compose.plain("meta.unknown_command", language)
+            reply.text += "\n\n" + t("meta.help", language)
+        return Outcome([reply], logged_text=logged, intent=f"command.{command}", confidence=1.0)
+
+    def _language_menu(self, language: str) -> Reply:
+        buttons = [
+            Button(LANGUAGES[code].native_name, callbacks.language(code))
+            for code in available_languages()
+            if code in LANGUAGES
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        return Reply("meta.language_menu", t("meta.language_menu", language), language, rows)
+
+    def _status(self, cases: list[CaseSummary], language: str) -> Reply:
+        if not cases:
+            return compose.plain("meta.status_none", language)
+        lines = [t("meta.status_header", language)]
+        for case in cases:
+            lines.append(
+                t(
+                    "meta.status_line",
+                    language,
+                    case_number=case_number(case.case_id),
+                    topic=t(f"topic.{case.topic}", language),
+                    status=t(f"case.status.{case.status}", language),
+                    date=format_date(case.created, language),
+                )
+            )
+        return Reply("meta.status", "\n".join(lines), language)
+
+    async def _callback(self, incoming: Incoming, language: str, ask_rasa: AskRasa) -> Outcome:
+        data = incoming.text
+        parsed = callbacks.parse(data)
+        expired = Outcome([compose.plain("meta.button_expired", language)], logged_text=data)
+        if parsed is None:
+            return expired
+        outcome = Outcome(logged_text=data, intent=f"button.{parsed.kind}", confidence=1.0)
+        if parsed.kind == "answer":
+            reply = compose.answer(self.store, parsed.value, language)
+            if reply is None:
+                return expired
+            outcome.replies = [reply]
+        elif parsed.kind in {"topic", "menu"}:
+            if parsed.kind == "topic":
+                reply = compose.topic_questions(self.store, parsed.value, language)
+            else:
+                reply = Reply(
+                    "meta.menu",
+                    t("meta.menu", language),
+                    language,
+                    compose.topics_keyboard(self.store, language),
+                )
+            if reply is None:
+                return expired
+            reply.edit_message_id = incoming.callback_message_id
+            outcome.replies = [reply]
+        elif parsed.kind == "feedback":
+            outcome.replies = [self._feedback(parsed.extra == "1", parsed.value, language)]
+            outcome.intent = "feedback.helped" if parsed.extra == "1" else "feedback.not_helped"
+            outcome.content_key = parsed.value
+        elif parsed.kind == "delete":
+            if parsed.value == "y":
+                outcome.erase_chat = True
+                outcome.replies = [compose.plain("meta.deleted", language)]
+            else:
+                outcome.replies = [compose.plain("meta.delete_cancelled", language)]
+        elif parsed.kind == "rasa":
+            if not callbacks.is_allowed_rasa_payload(parsed.value, self._short_keys):
+                return expired
+            return await self._via_rasa(parsed.value, data, ask_rasa)
+        else:  # language: handled by the service, which owns the chat's language
+            return expired
+        return outcome
+
+    def _feedback(self, helped: bool, key: str, language: str) -> Reply:
+        if helped:
+            return compose.plain("feedback.thanks", language)
+        topic = key.split(".", 1)[0] if key in self.store.catalog.full_keys else None
+        return compose.yes_no(
+            "feedback.sorry",
+            t("feedback.sorry", language),
+            language,
+            yes=callbacks.handoff_accept(topic),
+            no=callbacks.rasa("/handoff_decline"),
+        )
+
+    def language_set(self, code: str, message_id: int | None) -> Reply:
+        reply = compose.plain("meta.language_set", code)
+        reply.edit_message_id = message_id
+        return reply

@@ -1,0 +1,21 @@
+"""Alembic environment: the URL comes from `bot.db.migrate` (the settings), never from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from bot.db.engine import make_sync_engine
+from bot.db.models import Base
+
+config = context.config
+url = config.attributes["database_url"]
+
+with make_sync_engine(url).connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

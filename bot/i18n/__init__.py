@@ -1,0 +1,61 @@
+"""The one translation function for every user-facing string: `t(key, language, **params)`.
+
+Strings live in `bot/i18n/<lang>.yml` and are Telegram HTML. Parameters are escaped here,
+so user text (a case description, a name) can never inject markup. A missing string falls
+back to English, then German — the user always gets a sentence, never a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+STRINGS_DIR = Path(__file__).parent
+FALLBACK_CHAIN = ("en", "de")
+
+
+@cache
+def _strings(language: str) -> dict[str, str]:
+    path = STRINGS_DIR / f"{language}.yml"
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def available_languages() -> list[str]:
+    """Languages with a complete set of bot strings, in file-name order."""
+    return sorted(p.stem for p in STRINGS_DIR.glob("*.yml"))
+
+
+def has_language(language: str) -> bool:
+    return bool(_strings(language))
+
+
+def t(key: str, language: str, **params: object) -> str:
+    """The string `key` in `language`, with escaped `params` filled in."""
+    template = None
+    for lang in (language, *FALLBACK_CHAIN):
+        template = _strings(lang).get(key)
+        if template is not None:
+            break
+    if template is None:
+        raise KeyError(f"no bot string '{key}' in any language")
+    if not params:
+        return template
+    safe = {name: html.escape(str(value), quote=True) for name, value in params.items()}
+    return template.format(**safe)
+
+
+def t_markup(key: str, language: str, **params: str) -> str:
+    """Like `t`, for parameters that are already safe Telegram HTML (built by our code)."""
+    template = t(key, language)
+    return template.format(**params)
+
+
+def format_date(value: dt.date, language: str) -> str:
+    return value.strftime(t("date_format", language))

@@ -1,0 +1,210 @@
+"""Rasa's own world: its Python 3.10 venv, the trained model, and its server process.
+
+Rasa 3.6 cannot share a venv with SQLAlchemy 2 or run on Python 3.11, so it lives in a venv
+of its own, cached outside the clone and keyed by the hash of `requirements/rasa.lock`.
+Models are cached the same way, keyed by a fingerprint of the training data, so training only
+happens when the data changed — never on every start, and once per data change in CI.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+RASA_LOCK = Path("requirements") / "rasa.lock"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu/*.yml", "stories/*.yml")
+PYTHON_CANDIDATES = (
+    "/root/.pyenv/versions/3.10.*/bin/python3.10",
+    str(Path.home() / ".pyenv/versions/3.10.*/bin/python3.10"),
+    "/usr/local/bin/python3.10",
+    "/usr/bin/python3.10",
+)
+
+
+class RasaSetupError(RuntimeError):
+    """Something the operator must fix (e.g. no Python 3.10); the message says what."""
+
+
+def rasa_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def _digest(paths: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def training_files(root: Path) -> list[Path]:
+    """Everything Rasa trains on; the held-out test data in nlu/test/ is deliberately not."""
+    files: list[Path] = []
+    for pattern in TRAINING_INPUTS:
+        files.extend(sorted(root.glob(pattern)))
+    return files
+
+
+@dataclass(frozen=True)
+class RasaPaths:
+    root: Path
+    cache_dir: Path
+
+    @property
+    def lock_hash(self) -> str:
+        return _digest([self.root / RASA_LOCK], self.root)
+
+    @property
+    def venv(self) -> Path:
+        return self.cache_dir / f"rasa-venv-{self.lock_hash}"
+
+    @property
+    def rasa_bin(self) -> Path:
+        return self.venv / "bin" / "rasa"
+
+    @property
+    def fingerprint(self) -> str:
+        return _digest([*training_files(self.root), self.root / RASA_LOCK], self.root)
+
+    @property
+    def model(self) -> Path:
+        return self.cache_dir / "models" / f"model-{self.fingerprint}.tar.gz"
+
+
+def find_python310(explicit: str | None) -> str:
+    if explicit:
+        if not Path(explicit).exists():
+            raise RasaSetupError(f"RASA_PYTHON={explicit} does not exist")
+        return explicit
+    for pattern in PYTHON_CANDIDATES:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[-1]
+    on_path = shutil.which("python3.10")
+    if on_path:
+        return on_path
+    raise RasaSetupError(
+        "Rasa 3.6 needs Python 3.10, which was not found. Install it (e.g. `pyenv install 3.10`) "
+        "or set RASA_PYTHON=/path/to/python3.10 in .env."
+    )
+
+
+def ensure_venv(paths: RasaPaths, explicit_python: str | None) -> Path:
+    """Create Rasa's venv from the lock file unless the cached one is complete."""
+    marker = paths.venv / ".complete"
+    if marker.exists():
+        return paths.venv
+    python = find_python310(explicit_python)
+    logger.info("installing Rasa into %s (a few minutes, once per lock file)", paths.venv)
+    if paths.venv.exists():
+        shutil.rmtree(paths.venv)
+    paths.venv.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python, "-m", "venv", str(paths.venv)], check=True)  # noqa: S603
+    pip = [
+        str(paths.venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)  # noqa: S603
+    subprocess.run([*pip, "-r", str(paths.root / RASA_LOCK)], check=True)  # noqa: S603
+    marker.write_text("ok\n")
+    return paths.venv
+
+
+def ensure_model(paths: RasaPaths) -> Path:
+    """The trained model for the current training data: from the cache, or trained now."""
+    if paths.model.exists():
+        logger.info("using cached Rasa model %s", paths.model.name)
+        return paths.model
+    files = training_files(paths.root)
+    data = [str(p.relative_to(paths.root)) for p in files if p.parts[-2] in {"nlu", "stories"}]
+    out_dir = paths.model.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_name = f"{paths.model.name.removesuffix('.tar.gz')}.partial"
+    logger.info("training the Rasa model (data changed; a few minutes on 2 cores)")
+    subprocess.run(  # noqa: S603
+        [
+            str(paths.rasa_bin),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            *data,
+            "--out",
+            str(out_dir),
+            "--fixed-model-name",
+            tmp_name,
+        ],
+        cwd=paths.root,
+        env=rasa_environment(),
+        check=True,
+    )
+    (out_dir / f"{tmp_name}.tar.gz").rename(paths.model)
+    logger.info("trained %s", paths.model.name)
+    return paths.model
+
+
+def write_endpoints(settings: Settings, run_dir: Path) -> tuple[Path, Path]:
+    """endpoints.yml (action server, SQL tracker store) and credentials.yml (REST channel)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    endpoints = run_dir / "endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n"
+        f'  url: "{settings.action_server_url}"\n'
+        "tracker_store:\n"
+        "  type: SQL\n"
+        "  dialect: sqlite\n"
+        f'  db: "{settings.rasa_tracker_db}"\n'
+    )
+    credentials = run_dir / "credentials.yml"
+    credentials.write_text("rest: {}\n")
+    return endpoints, credentials
+
+
+def rasa_server_command(
+    paths: RasaPaths, settings: Settings, model: Path, port: int, run_dir: Path
+) -> list[str]:
+    endpoints, credentials = write_endpoints(settings, run_dir)
+    command = [
+        str(paths.rasa_bin),
+        "run",
+        "--enable-api",
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+    ]
+    if settings.rasa_token:
+        command += ["--auth-token", settings.rasa_token]
+    return command
+
+
+def action_server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "bot", "actions", "--port", str(port)]

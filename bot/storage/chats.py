@@ -1,0 +1,53 @@
+"""Chats: the pseudonym and the language of each Telegram chat, and erasing them."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Chat, InboxUpdate, OutboxMessage, utcnow
+from bot.privacy import pseudonymise
+
+
+async def get_or_create(session: AsyncSession, chat_id: int, key: bytes) -> Chat:
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(id=chat_id, pseudonym=pseudonymise(chat_id, key))
+        session.add(chat)
+        await session.flush()
+    else:
+        chat.last_seen_at = utcnow()
+    return chat
+
+
+async def set_language(session: AsyncSession, chat: Chat, language: str, chosen: bool) -> None:
+    chat.language = language
+    chat.language_chosen = chat.language_chosen or chosen
+
+
+async def erase(session: AsyncSession, chat_id: int, keep_update_id: int | None = None) -> None:
+    """Delete everything we hold about a chat: messages, cases, the chat and its raw updates.
+
+    Sent outbox rows go too; pending ones (the confirmation of this very erasure) stay so they
+    can still be delivered. `keep_update_id` is the /delete update being processed now.
+    """
+    await session.execute(delete(Chat).where(Chat.id == chat_id))  # cascades messages, cases
+    await session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.chat_id == chat_id, InboxUpdate.update_id != (keep_update_id or -1)
+        )
+    )
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == (keep_update_id or -1))
+        .values(payload={"erased": True})
+    )
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.status != "pending"
+        )
+    )
+
+
+async def pseudonym_of(session: AsyncSession, chat_id: int) -> str | None:
+    return await session.scalar(select(Chat.pseudonym).where(Chat.id == chat_id))

@@ -1,0 +1,51 @@
+"""Deleting what we no longer need, as promised in /privacy.
+
+Conversation data goes after `retention_days`; raw updates and delivered messages after a
+week (they only exist to survive crashes); chats silent for longer than the retention period
+are erased with everything they hold, unless a case of theirs is still open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate, OutboxMessage, utcnow
+from bot.storage.cases import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
+DELIVERY_RECORDS_KEPT = dt.timedelta(days=7)
+
+
+async def purge(session: AsyncSession, retention_days: int) -> dict[str, int]:
+    now = utcnow()
+    horizon = now - dt.timedelta(days=retention_days)
+    delivery_horizon = now - DELIVERY_RECORDS_KEPT
+    counts: dict[str, int] = {}
+
+    open_case = exists(
+        select(Case.id).where(Case.chat_id == Chat.id, Case.status.in_(OPEN_STATUSES))
+    )
+    result = await session.execute(delete(Chat).where(Chat.last_seen_at < horizon, ~open_case))
+    counts["chats"] = result.rowcount or 0  # type: ignore[attr-defined]
+    result = await session.execute(
+        delete(ConversationMessage).where(ConversationMessage.created_at < horizon)
+    )
+    counts["messages"] = result.rowcount or 0  # type: ignore[attr-defined]
+    result = await session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.status != "pending", InboxUpdate.received_at < delivery_horizon
+        )
+    )
+    counts["inbox"] = result.rowcount or 0  # type: ignore[attr-defined]
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status != "pending", OutboxMessage.created_at < delivery_horizon
+        )
+    )
+    counts["outbox"] = result.rowcount or 0  # type: ignore[attr-defined]
+    log.info("retention: deleted %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return counts

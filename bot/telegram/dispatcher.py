@@ -1,0 +1,155 @@
+"""Processing the inbox: chats in parallel, each chat strictly in order.
+
+One worker task per chat with pending updates. A slow Rasa call delays only its own chat;
+an update that must wait (Rasa down) holds back the later updates of the same chat, so
+answers never overtake each other. The database, not memory, says what is pending, so a
+restart resumes exactly where the last process stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot import compose
+from bot.db.models import Chat, InboxUpdate, utcnow
+from bot.i18n import has_language
+from bot.storage import inbox, outbox
+from bot.telegram_payloads import reply_to_bot_api
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+SWEEP_INTERVAL = 30.0
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class InboxDispatcher:
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        sessions: async_sessionmaker[AsyncSession],
+        default_language: str,
+        on_outbox: Callable[[], None] = lambda: None,
+        max_concurrent: int = 16,
+    ) -> None:
+        self.application = application
+        self.sessions = sessions
+        self.default_language = default_language
+        self.on_outbox = on_outbox
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
+        self._errors: dict[int, BaseException] = {}
+        self._semaphore = asyncio.Semaphore(max_concurrent)
+        application.add_error_handler(self._record_error)
+
+    async def _record_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's error handler: remember what failed so the worker can retry that update."""
+        if isinstance(update, Update) and context.error is not None:
+            self._errors[update.update_id] = context.error
+
+    def notify(self, chat_id: int) -> None:
+        """New work for a chat: start its worker, or tell the running one to look again."""
+        worker = self._workers.get(chat_id)
+        if worker is not None and not worker.done():
+            self._dirty.add(chat_id)
+            return
+        self._workers[chat_id] = asyncio.create_task(
+            self._work(chat_id), name=f"chat-worker-{chat_id}"
+        )
+
+    async def resume(self) -> int:
+        """Start workers for every chat with pending updates (after a restart, and periodically)."""
+        async with self.sessions() as session:
+            chats = await inbox.chats_with_pending(session)
+        for chat_id in chats:
+            self.notify(chat_id)
+        return len(chats)
+
+    async def sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            await self.resume()
+
+    async def idle(self) -> None:
+        """Wait until no worker is busy (used by tests and clean shutdown)."""
+        while any(not w.done() for w in self._workers.values()):
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for worker in self._workers.values():
+            worker.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        self._workers.clear()
+
+    async def _work(self, chat_id: int) -> None:
+        while True:
+            self._dirty.discard(chat_id)
+            async with self.sessions() as session:
+                row = await inbox.oldest_pending(session, chat_id)
+            if row is None:
+                if chat_id in self._dirty:
+                    continue
+                self._workers.pop(chat_id, None)
+                return
+            wait = (_aware(row.next_attempt_at) - utcnow()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            async with self._semaphore:
+                try:
+                    await self._process(row)
+                except Exception:  # never let one update kill the chat's worker
+                    logger.exception("processing update %s failed unexpectedly", row.update_id)
+                    await asyncio.sleep(1)
+
+    async def _process(self, row: InboxUpdate) -> None:
+        async with self.sessions.begin() as session:
+            attempts = await inbox.mark_started(session, row.update_id)
+        started = utcnow()
+        update = Update.de_json(row.payload, self.application.bot)
+        await self.application.process_update(update)
+        error = self._errors.pop(row.update_id, None)
+        async with self.sessions.begin() as session:
+            current = await session.get(InboxUpdate, row.update_id)
+            if current is None or current.status != "pending":
+                return
+            if error is None:
+                if _aware(current.next_attempt_at) <= started:
+                    # No handler took it (an edited message, a group chat): nothing to answer.
+                    await inbox.mark_done(session, row.update_id, status="ignored")
+                return
+            logger.error(
+                "update %s failed (attempt %s/%s): %s",
+                row.update_id,
+                attempts,
+                MAX_ATTEMPTS,
+                type(error).__name__,
+                exc_info=error,
+            )
+            if attempts >= MAX_ATTEMPTS:
+                await inbox.mark_done(session, row.update_id, status="failed")
+                chat_id = int(current.chat_id or 0)
+                chat = await session.get(Chat, chat_id)
+                language = (
+                    chat.language
+                    if chat and chat.language and has_language(chat.language)
+                    else None
+                )
+                apology = compose.plain("meta.error", language or self.default_language)
+                for method, payload in reply_to_bot_api(apology, chat_id):
+                    outbox.enqueue(session, chat_id, method, payload, row.update_id)
+            else:
+                await inbox.schedule_retry(
+                    session, row.update_id, dt.timedelta(seconds=2**attempts), type(error).__name__
+                )
+        self.on_outbox()

@@ -1,0 +1,64 @@
+"""`python -m bot chat`: talk to the assistant in a terminal, offline, through the real pipeline.
+
+Type a question, a /command, or the number of a button shown under the last message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Any
+
+from bot.app import Assistant
+from bot.config import Settings
+from bot.content.markup import to_plain_text
+from bot.telegram.local_api import LocalBotApi
+
+HELP = "Type a question, a /command, or a button number. /quit ends the chat."
+
+
+class TerminalChat:
+    def __init__(self) -> None:
+        self.buttons: list[tuple[str, int]] = []  # (callback data, message id)
+
+    def show(self, method: str, params: dict[str, Any]) -> None:
+        prefix = "(updated) " if method == "editMessageText" else ""
+        print(f"\n🤖 {prefix}{to_plain_text(str(params.get('text', '')))}")
+        markup = params.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+        if rows:
+            self.buttons = []
+            message_id = int(params.get("message_id") or 0)
+            for row in rows:
+                for button in row:
+                    self.buttons.append((button["callback_data"], message_id))
+                    print(f"   [{len(self.buttons)}] {button['text']}")
+        print("> ", end="", flush=True)
+
+
+async def run_terminal_chat(settings: Settings) -> None:
+    chat = TerminalChat()
+    api = LocalBotApi(chat.show)
+    assistant = Assistant(settings, request=api)
+    await assistant.start()
+    print(HELP)
+    print("> ", end="", flush=True)
+    try:
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                break
+            text = line.strip()
+            if text in {"/quit", "/exit"}:
+                break
+            if text.isdigit() and 0 < int(text) <= len(chat.buttons):
+                data, message_id = chat.buttons[int(text) - 1]
+                api.press(data, message_id)
+            elif text:
+                api.type_text(text)
+            else:
+                print("> ", end="", flush=True)
+    finally:
+        with contextlib.suppress(Exception):
+            await assistant.stop()

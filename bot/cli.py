@@ -1,7 +1,8 @@
 """`python -m bot <command>`: the assistant's command line.
 
-run                       start Rasa, the action server and the bot (terminal chat without a token)
+run                       start Rasa, the action server and the bot (no token: terminal chat)
 chat                      the same, always as a terminal chat (offline)
+serve                     only the bot, for a Rasa server already running at RASA_URL
 setup                     install Rasa and train the model if the training data changed
 actions [--port N]        run the Rasa action server (started by `run`)
 content check             check the content files (sources, dates, languages, length)
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start everything (Telegram, or terminal chat without a token)")
     sub.add_parser("chat", help="start everything as a terminal chat")
+    sub.add_parser("serve", help="only the bot (Rasa must already run at RASA_URL)")
     sub.add_parser("setup", help="install Rasa and train the model if needed")
     actions = sub.add_parser("actions", help="run the Rasa action server")
     actions.add_argument("--port", type=int, default=None)
@@ -56,24 +58,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(settings: Settings, terminal: bool) -> None:
+async def _bot_only(settings: Settings) -> None:
     from bot.app import Assistant
+
+    assistant = Assistant(settings)
+    await assistant.start()
+    try:
+        await assistant.wait()
+    finally:
+        await assistant.stop()
+
+
+async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
     from bot.supervisor import rasa_and_actions
     from bot.terminal_chat import run_terminal_chat
 
+    if not with_rasa:
+        await _bot_only(settings)
+        return
     async with rasa_and_actions(settings):
         if terminal:
             await run_terminal_chat(settings)
-            return
-        assistant = Assistant(settings)
-        await assistant.start()
-        try:
-            await assistant.wait()
-        finally:
-            await assistant.stop()
+        else:
+            await _bot_only(settings)
 
 
-def _run(settings: Settings, terminal: bool) -> int:
+def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
     from bot.db.migrate import upgrade
     from bot.telegram.poller import FatalTelegramError
 
@@ -81,7 +91,7 @@ def _run(settings: Settings, terminal: bool) -> int:
     if terminal and not settings.telegram_enabled:
         print(BOTFATHER_HINT, file=sys.stderr)
     try:
-        asyncio.run(_serve(settings, terminal))
+        asyncio.run(_serve(settings, terminal, with_rasa))
     except KeyboardInterrupt:
         logger.info("stopped")
     except FatalTelegramError as exc:
@@ -149,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     if args.command in {"run", "chat"}:
         return _run(settings, terminal=args.command == "chat" or not settings.telegram_enabled)
+    if args.command == "serve":
+        return _run(settings, terminal=False, with_rasa=False)
     if args.command == "setup":
         from bot.rasa_runtime import RasaSetupError
         from bot.supervisor import prepare_rasa

@@ -36,8 +36,10 @@ class RasaSetupError(RuntimeError):
     """Something the operator must fix (e.g. no Python 3.10); the message says what."""
 
 
-def rasa_environment() -> dict[str, str]:
+def rasa_environment(cache_dir: Path) -> dict[str, str]:
+    """Environment for Rasa processes: no telemetry, quiet, its training cache outside the clone."""
     env = dict(os.environ)
+    env["RASA_CACHE_DIRECTORY"] = str(cache_dir / "rasa-train-cache")
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
@@ -157,7 +159,7 @@ def ensure_model(paths: RasaPaths) -> Path:
             tmp_name,
         ],
         cwd=paths.root,
-        env=rasa_environment(),
+        env=rasa_environment(paths.cache_dir),
         check=True,
     )
     (out_dir / f"{tmp_name}.tar.gz").rename(paths.model)

@@ -122,7 +122,11 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
             paths = RasaPaths(settings.project_root, settings.cache_dir)
             command = rasa_server_command(paths, settings, model, port, settings.data_dir / "run")
             server = ChildProcess(
-                "rasa", command, logs / "rasa.log", rasa_environment(), settings.project_root
+                "rasa",
+                command,
+                logs / "rasa.log",
+                rasa_environment(settings.cache_dir),
+                settings.project_root,
             )
             children.append(server)
             logger.info(

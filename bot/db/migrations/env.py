@@ -8,14 +8,16 @@ from bot.db.engine import make_sync_engine
 from bot.db.models import Base
 
 config = context.config
-url = config.attributes["database_url"]
-
-with make_sync_engine(url).connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+engine = make_sync_engine(config.attributes["database_url"])
+try:
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+finally:
+    engine.dispose()  # no pooled connection may outlive the migration

@@ -1,0 +1,53 @@
+# Two commands for everyone:  make run  (start the assistant)  and  make test  (all checks).
+# Both install what is missing: the bot's venv here in .venv, Rasa's venv and the trained
+# model in ~/.cache/gk-assistant (keyed by lock file and training data, reused across clones).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BOT_PY := $(VENV)/bin/python
+PIP_QUIET := grep -v "^WARNING: Location" || true
+
+.PHONY: help run chat test lint typecheck unit e2e setup content-check clean
+
+help:
+	@echo "make run    start the assistant (Telegram with TELEGRAM_BOT_TOKEN in .env, else a terminal chat)"
+	@echo "make test   run every check: content, lint, types, unit and end-to-end tests (SQLite and PostgreSQL)"
+
+$(VENV)/.installed: requirements/bot.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed for the bot (found %s)" % sys.version.split()[0])'
+	@echo "==> installing the bot's Python packages into $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(BOT_PY) -m pip install --quiet --disable-pip-version-check -r requirements/bot.lock 2>&1 | $(PIP_QUIET)
+	$(BOT_PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(PIP_QUIET)
+	@touch $@
+
+setup: $(VENV)/.installed
+	@echo "==> Rasa: venv and trained model (cached; trains only when the training data changed)"
+	$(BOT_PY) -m bot setup
+
+run: setup
+	$(BOT_PY) -m bot run
+
+chat: setup
+	$(BOT_PY) -m bot chat
+
+content-check: $(VENV)/.installed
+	$(BOT_PY) -m bot content check
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check bot tests
+	$(VENV)/bin/ruff format --check bot tests
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+test: setup content-check lint typecheck
+	@echo "==> tests (unit, end-to-end with a real Rasa server, NLU evaluation)"
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .rasa

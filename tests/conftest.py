@@ -1,0 +1,217 @@
+"""Fixtures: real servers on free ports (Rasa, action server, fake Telegram), real databases.
+
+The database fixture is parametrised: every test that touches the database runs against
+SQLite and against the local PostgreSQL (TEST_POSTGRES_URL, default the machine's `test` db).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from bot.app import Assistant
+from bot.config import Settings, load_settings
+from bot.db.engine import make_async_engine, make_sessionmaker
+from bot.db.migrate import upgrade
+from bot.rasa_runtime import (
+    RasaPaths,
+    ensure_model,
+    ensure_venv,
+    rasa_environment,
+    rasa_server_command,
+)
+from tests.fake_telegram import FakeTelegram, Sent
+from tests.servers import ROOT, Process, RasaProxy, free_port, python_module
+
+DEFAULT_TEST_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
+
+
+def make_settings(**env: str) -> Settings:
+    """Settings from an explicit environment only (never the developer's .env)."""
+    base = {
+        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "LOG_LEVEL": "INFO",
+        "HOME": os.environ.get("HOME", "/root"),
+    }
+    if "GK_CACHE_DIR" in os.environ:
+        base["GK_CACHE_DIR"] = os.environ["GK_CACHE_DIR"]
+    return load_settings(environ={**base, **env}, env_file=Path("/nonexistent/.env"))
+
+
+# --- Rasa and the action server (once per test session) --------------------------------
+
+
+@dataclass
+class RasaServer:
+    url: str
+    data_dir: Path
+    action_port: int
+    process: Process
+
+
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    settings = make_settings()
+    paths = RasaPaths(ROOT, settings.cache_dir)
+    ensure_venv(paths, settings.rasa_python)
+    return ensure_model(paths)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaServer]:
+    data_dir = tmp_path_factory.mktemp("rasa")
+    action_port, rasa_port = free_port(), free_port()
+    settings = make_settings(DATA_DIR=str(data_dir), ACTION_SERVER_PORT=str(action_port))
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PSEUDONYM_KEY": PSEUDONYM_KEY}
+    actions = Process(
+        python_module(["bot", "actions", "--port", str(action_port)]), data_dir / "actions.log", env
+    )
+    actions.wait_http(f"http://127.0.0.1:{action_port}/health", timeout=60)
+    paths = RasaPaths(ROOT, settings.cache_dir)
+    command = rasa_server_command(paths, settings, rasa_model, rasa_port, data_dir / "run")
+    rasa = Process(command, data_dir / "rasa.log", rasa_environment(settings.cache_dir))
+    url = f"http://127.0.0.1:{rasa_port}"
+    rasa.wait_http(f"{url}/status", timeout=300, ok=lambda status: bool(status.get("model_id")))
+    yield RasaServer(url, data_dir, action_port, rasa)
+    rasa.stop()
+    actions.stop()
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def _postgres_database() -> Iterator[str]:
+    admin_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES)
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"gk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {admin_url} is not reachable ({exc}); set TEST_POSTGRES_URL")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'assistant.db'}"
+        upgrade(url)
+        yield url
+        return
+    for url in _postgres_database():
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[object]:
+    engine = make_async_engine(database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+# --- Telegram, the bot, and users ----------------------------------------------------------
+
+_chat_ids = itertools.count(random.randint(10_000_000, 90_000_000))
+
+
+@pytest.fixture
+def chat_id() -> int:
+    return next(_chat_ids)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def rasa_proxy(rasa_server: RasaServer) -> AsyncIterator[RasaProxy]:
+    proxy = RasaProxy(rasa_server.url)
+    await proxy.up()
+    yield proxy
+    await proxy.close()
+
+
+def bot_settings(
+    database_url: str, telegram: FakeTelegram, rasa_url: str, rasa_server: RasaServer
+) -> Settings:
+    return make_settings(
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.url,
+        RASA_URL=rasa_url,
+        DATA_DIR=str(rasa_server.data_dir),
+        TELEGRAM_POLL_TIMEOUT="1",
+    )
+
+
+@pytest.fixture
+async def assistant(
+    database_url: str, rasa_server: RasaServer, rasa_proxy: RasaProxy, telegram: FakeTelegram
+) -> AsyncIterator[Assistant]:
+    bot = Assistant(bot_settings(database_url, telegram, rasa_proxy.url, rasa_server))
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+class UserChat:
+    """One young person chatting with the bot through the fake Telegram."""
+
+    def __init__(self, telegram: FakeTelegram, chat_id: int) -> None:
+        self.telegram = telegram
+        self.chat_id = chat_id
+        self.seen = 0
+
+    async def _replies(self, count: int) -> list[Sent]:
+        messages = await self.telegram.wait_for(self.chat_id, self.seen + count)
+        new = messages[self.seen :]
+        self.seen = len(messages)
+        return new
+
+    async def says(self, text: str, replies: int = 1) -> list[Sent]:
+        await self.telegram.user_says(self.chat_id, text)
+        return await self._replies(replies)
+
+    async def sends(self, content: dict[str, object], replies: int = 1) -> list[Sent]:
+        await self.telegram.user_sends(self.chat_id, content)
+        return await self._replies(replies)
+
+    async def presses(self, data: str, on: Sent, replies: int = 1) -> list[Sent]:
+        await self.telegram.user_presses(self.chat_id, data, on.message_id)
+        return await self._replies(replies)
+
+    async def hears_nothing_more(self, wait: float = 1.0) -> None:
+        await asyncio.sleep(wait)
+        extra = self.telegram.messages_to(self.chat_id)[self.seen :]
+        assert not extra, f"unexpected extra messages: {[m.text[:60] for m in extra]}"
+
+
+@pytest.fixture
+def user(telegram: FakeTelegram, chat_id: int) -> UserChat:
+    return UserChat(telegram, chat_id)

@@ -9,7 +9,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BOT_PY := $(VENV)/bin/python
-PIP_QUIET := grep -v "^WARNING: Location" || true
+# pip warns about unreachable extra indexes on some machines; hide only those lines.
+PIP_QUIET := { grep -v "^WARNING: Location" || true; }
 
 .PHONY: help run chat test lint typecheck unit e2e setup content-check clean
 

@@ -117,17 +117,24 @@ def ensure_venv(paths: RasaPaths, explicit_python: str | None) -> Path:
     if paths.venv.exists():
         shutil.rmtree(paths.venv)
     paths.venv.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([python, "-m", "venv", str(paths.venv)], check=True)  # noqa: S603
+    log_file = paths.venv.with_suffix(".install.log")
     pip = [
         str(paths.venv / "bin" / "python"),
         "-m",
         "pip",
         "install",
-        "--quiet",
         "--disable-pip-version-check",
     ]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)  # noqa: S603
-    subprocess.run([*pip, "-r", str(paths.root / RASA_LOCK)], check=True)  # noqa: S603
+    for step in (
+        [python, "-m", "venv", str(paths.venv)],
+        [*pip, "--upgrade", "pip"],
+        [*pip, "-r", str(paths.root / RASA_LOCK)],
+    ):
+        with log_file.open("a") as log:
+            result = subprocess.run(step, stdout=log, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        if result.returncode != 0:
+            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
+            raise RasaSetupError(f"installing Rasa failed (full log: {log_file}):\n{tail}")
     marker.write_text("ok\n")
     return paths.venv
 

@@ -117,7 +117,7 @@ async def test_an_urgent_letter_becomes_a_case_with_number_and_honest_expectatio
     [ask_topic] = await user.presses(offer.button("Ja"), on=offer)
     assert ask_topic.text == "Worum geht es?"
     [ask_description] = await user.presses(ask_topic.button("Ämter"), on=ask_topic)
-    assert "beschreib" in ask_description.text
+    assert "beschreiben Sie" in ask_description.text
     [ask_contact] = await user.says(
         "Brief vom BAMF, Ablehnung, Klagefrist eine Woche <b>bitte</b> helfen"
     )
@@ -212,7 +212,7 @@ async def test_feedback_that_did_not_help_offers_a_person(
 ) -> None:
     [answer] = await user.says("Wie melde ich meine Wohnung an?")
     [sorry] = await user.presses(answer.button("nicht geholfen"), on=answer)
-    assert "Möchtest du das?" in sorry.text
+    assert "Möchten Sie das?" in sorry.text
     log = await logged(assistant, user.chat_id)
     rating = log[-2]
     assert (

@@ -27,4 +27,5 @@ class Outcome:
     intent: str | None = None
     confidence: float | None = None
     content_key: str | None = None  # for feedback: the answer that was rated
+    chosen_language: str | None = None  # the user picked a language with /language
     erase_chat: bool = False

@@ -179,8 +179,13 @@ class Router:
             if not callbacks.is_allowed_rasa_payload(parsed.value, self._short_keys):
                 return expired
             return await self._via_rasa(parsed.value, data, ask_rasa)
-        else:  # language: handled by the service, which owns the chat's language
-            return expired
+        elif parsed.kind == "language":
+            if parsed.value not in available_languages():
+                return expired
+            reply = compose.plain("meta.language_set", parsed.value)
+            reply.edit_message_id = incoming.callback_message_id
+            outcome.replies = [reply]
+            outcome.chosen_language = parsed.value
         return outcome
 
     def _feedback(self, helped: bool, key: str, language: str) -> Reply:
@@ -194,8 +199,3 @@ class Router:
             yes=callbacks.handoff_accept(topic),
             no=callbacks.rasa("/handoff_decline"),
         )
-
-    def language_set(self, code: str, message_id: int | None) -> Reply:
-        reply = compose.plain("meta.language_set", code)
-        reply.edit_message_id = message_id
-        return reply

@@ -64,10 +64,6 @@ class ConversationService:
             attempts = row.attempts if row else 1
             stored_language = chat.language if chat else None
             chosen = chat.language_chosen if chat else False
-            open_cases = [
-                CaseSummary(c.id, c.topic, c.status, c.created_at.date())
-                for c in (await cases.cases_of_chat(session, incoming.chat_id) if chat else [])
-            ]
         pseudonym = pseudonymise(incoming.chat_id, self.settings.pseudonym_key)
         detect_from = incoming.text if incoming.kind == "text" else ""
         language = choose_language(
@@ -77,30 +73,25 @@ class ConversationService:
             incoming.client_language,
             self.settings.default_language,
         )
-        if incoming.kind == "callback" and incoming.text.startswith("l:"):
-            outcome = self._choose_language(incoming)
-            language = LanguageChoice(incoming.text[2:], incoming.text[2:], True)
-            if not has_language(language.user_language):
-                outcome = Outcome([compose.plain("meta.button_expired", language.reply_language)])
-                language = choose_language(
-                    "", stored_language, chosen, None, self.settings.default_language
-                )
 
         async def ask_rasa(message: str) -> RasaTurn:
             metadata = {"language": language.reply_language, "update_id": incoming.update_id}
             return await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
 
         async def list_cases() -> list[CaseSummary]:
-            return open_cases
+            async with self.sessions() as session:
+                found = await cases.cases_of_chat(session, incoming.chat_id)
+            return [CaseSummary(c.id, c.topic, c.status, c.created_at.date()) for c in found]
 
         try:
-            if not (incoming.kind == "callback" and incoming.text.startswith("l:")):
-                outcome = await self.router.route(
-                    incoming, language.reply_language, ask_rasa, list_cases
-                )
+            outcome = await self.router.route(
+                incoming, language.reply_language, ask_rasa, list_cases
+            )
         except RasaUnavailable as exc:
             await self._postpone(incoming, language.reply_language, attempts, str(exc), pseudonym)
             return
+        if outcome.chosen_language:
+            language = LanguageChoice(outcome.chosen_language, outcome.chosen_language, True)
         if (
             language.changed
             and not has_language(language.user_language)
@@ -114,11 +105,6 @@ class ConversationService:
             )
             outcome.replies.insert(0, notice)
         await self._commit(incoming, outcome, language, pseudonym)
-
-    def _choose_language(self, incoming: Incoming) -> Outcome:
-        code = incoming.text[2:]
-        reply = self.router.language_set(code, incoming.callback_message_id)
-        return Outcome([reply], logged_text=incoming.text, intent="button.language", confidence=1.0)
 
     async def _ask_rasa(
         self, sender: str, message: str, metadata: dict[str, object], update_id: int, attempts: int
@@ -182,9 +168,10 @@ class ConversationService:
         self, session: AsyncSession, incoming: Incoming, outcome: Outcome, language: LanguageChoice
     ) -> None:
         chat = await chats.get_or_create(session, incoming.chat_id, self.settings.pseudonym_key)
-        chosen = outcome.intent == "button.language"
-        if language.changed or chosen:
-            await chats.set_language(session, chat, language.user_language, chosen)
+        if language.changed or outcome.chosen_language:
+            await chats.set_language(
+                session, chat, language.user_language, chosen=bool(outcome.chosen_language)
+            )
         inbound = log.log_message(
             session,
             incoming.chat_id,

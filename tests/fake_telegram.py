@@ -11,11 +11,16 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+# Telegram's update ids are unique per bot for ever; one counter for every fake keeps it so
+# across tests that share a database.
+_UPDATE_IDS = itertools.count(random.randint(10**6, 10**9))
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "GK Test Bot", "username": "gk_test_bot"}
 
@@ -63,7 +68,7 @@ class FakeTelegram:
     replay_all: bool = False
 
     def __post_init__(self) -> None:
-        self._update_ids = itertools.count(1000)
+        self._update_ids = _UPDATE_IDS
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None

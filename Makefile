@@ -40,8 +40,8 @@ content-check: $(VENV)/.installed
 	$(BOT_PY) -m bot content check
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check bot tests
-	$(VENV)/bin/ruff format --check bot tests
+	$(VENV)/bin/ruff check bot tests rasa_components
+	$(VENV)/bin/ruff format --check bot tests rasa_components
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy

@@ -23,7 +23,7 @@ from bot.config import Settings
 logger = logging.getLogger(__name__)
 
 RASA_LOCK = Path("requirements") / "rasa.lock"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu/*.yml", "stories/*.yml")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu/*.yml", "stories/*.yml", "rasa_components/*.py")
 PYTHON_CANDIDATES = (
     "/root/.pyenv/versions/3.10.*/bin/python3.10",
     str(Path.home() / ".pyenv/versions/3.10.*/bin/python3.10"),
@@ -148,7 +148,9 @@ def ensure_model(paths: RasaPaths) -> Path:
     data = [str(p.relative_to(paths.root)) for p in files if p.parts[-2] in {"nlu", "stories"}]
     out_dir = paths.model.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp_name = f"{paths.model.name.removesuffix('.tar.gz')}.partial"
+    # Trained under a temporary name and renamed at the end, so a model in the cache is
+    # always complete (no dots: Rasa treats them as a file extension).
+    tmp_name = f"partial-{paths.fingerprint}"
     logger.info("training the Rasa model (data changed; a few minutes on 2 cores)")
     subprocess.run(  # noqa: S603
         [

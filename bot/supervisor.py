@@ -58,16 +58,24 @@ class ChildProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def _signal(self, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, number)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no chance to clean up (what a crash looks like)."""
+        self._signal(signal.SIGKILL)
+        self.process.wait()
+        self._log.close()
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                self.kill()
+                return
         self._log.close()
 
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiohttp import ClientSession, ClientTimeout, web
+
+from bot.supervisor import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,29 +29,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Process:
-    """A child process in its own process group, with its output in a log file."""
+class Process(ChildProcess):
+    """A server for a test: the supervisor's child process, plus waiting and log tails."""
 
     def __init__(self, command: list[str], log_file: Path, env: dict[str, str]) -> None:
-        self.log_file = log_file
-        self._log = log_file.open("ab")
-        self.popen = subprocess.Popen(
-            command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
+        super().__init__(log_file.stem, command, log_file, env, ROOT)
 
-    def wait_http(self, url: str, timeout: float, ok: object = None) -> None:
+    def wait_http(self, url: str, timeout: float, ok: Callable[[Any], bool] | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"process exited early, see {self.log_file}:\n{self.tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 response = httpx.get(url, timeout=2)
-                if response.status_code == 200 and (ok is None or ok(response.json())):  # type: ignore[operator]
+                if response.status_code == 200 and (ok is None or ok(response.json())):
                     return
             time.sleep(0.5)
         raise RuntimeError(
@@ -59,24 +51,6 @@ class Process:
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-
-    def kill(self) -> None:
-        """SIGKILL: the process gets no chance to clean up (a crash)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self._log.close()
 
 
 def python_module(module_args: list[str]) -> list[str]:

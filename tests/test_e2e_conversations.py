@@ -215,9 +215,7 @@ async def test_feedback_that_did_not_help_offers_a_person(
     assert "Möchten Sie das?" in sorry.text
     log = await logged(assistant, user.chat_id)
     rating = log[-2]
-    assert (
-        rating.intent == "feedback.not_helped" and rating.content_key == "housing.find_flat"
-    )
+    assert rating.intent == "feedback.not_helped" and rating.content_key == "housing.find_flat"
 
 
 async def test_delete_erases_everything_after_confirmation(

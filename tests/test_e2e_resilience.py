@@ -26,7 +26,7 @@ async def test_rasa_down_gives_one_apology_keeps_messages_and_answers_them_in_or
     await rasa_proxy.down()
     [apology] = await user.says("Wie finde ich eine Wohnung?")
     assert "technischen Problems" in apology.text and "gespeichert" in apology.text
-    await user.telegram.user_says(user.chat_id, "Und wie bekomme ich einen Deutschkurs?")
+    await user.telegram.user_says(user.chat_id, "Und wie bekomme ich einen Integrationskurs?")
     await user.hears_nothing_more(1.5)  # one apology per outage, not one per message
     await rasa_proxy.up()
     messages = await user.telegram.wait_for(user.chat_id, 3, within=40)

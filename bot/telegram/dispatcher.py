@@ -63,9 +63,7 @@ class InboxDispatcher:
         if worker is not None and not worker.done():
             self._dirty.add(chat_id)
             return
-        self._workers[chat_id] = asyncio.create_task(
-            self._work(chat_id), name=f"chat-worker-{chat_id}"
-        )
+        self._workers[chat_id] = asyncio.create_task(self._work(chat_id), name="chat-worker")
 
     async def resume(self) -> int:
         """Start workers for every chat with pending updates (after a restart, and periodically)."""

@@ -17,12 +17,25 @@ from bot.replies import Button, Reply
 
 
 def _sources_line(urls: tuple[str, ...], reviewed_text: str, language: str) -> str:
-    links = ", ".join(
-        f'<a href="{html.escape(url, quote=True)}">'
-        f"{html.escape((urlparse(url).hostname or url).removeprefix('www.'))}</a>"
-        for url in urls
+    """Each site named once; several pages of one site become numbered links after its name."""
+    by_host: dict[str, list[str]] = {}
+    for url in urls:
+        host = (urlparse(url).hostname or url).removeprefix("www.")
+        by_host.setdefault(host, []).append(url)
+
+    def link(url: str, label: str) -> str:
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>'
+
+    parts = []
+    for host, pages in by_host.items():
+        if len(pages) == 1:
+            parts.append(link(pages[0], host))
+        else:
+            numbered = " ".join(link(url, f"[{n}]") for n, url in enumerate(pages, 1))
+            parts.append(f"{html.escape(host)} {numbered}")
+    return t_markup(
+        "answer.sources", language, links=", ".join(parts), date=html.escape(reviewed_text)
     )
-    return t_markup("answer.sources", language, links=links, date=html.escape(reviewed_text))
 
 
 def answer(store: ContentStore, key: str, language: str) -> Reply | None:

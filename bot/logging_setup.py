@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import logging
 
-_QUIET = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "sanic.access")
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "telegram.ext.Updater",
+    "apscheduler",
+    "sanic.access",
+    "alembic.runtime.plugins",
+)
 
 
 def setup_logging(level: str = "INFO") -> None:

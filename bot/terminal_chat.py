@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 from typing import Any
 
 from bot.app import Assistant
@@ -37,6 +38,13 @@ class TerminalChat:
         print("> ", end="", flush=True)
 
 
+def _read_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str]) -> None:
+    """Blocking stdin reads in a daemon thread, so Ctrl-C never waits for a line."""
+    for line in sys.stdin:
+        loop.call_soon_threadsafe(lines.put_nowait, line)
+    loop.call_soon_threadsafe(lines.put_nowait, "")
+
+
 async def run_terminal_chat(settings: Settings) -> None:
     chat = TerminalChat()
     api = LocalBotApi(chat.show)
@@ -44,9 +52,13 @@ async def run_terminal_chat(settings: Settings) -> None:
     await assistant.start()
     print(HELP)
     print("> ", end="", flush=True)
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    threading.Thread(
+        target=_read_lines, args=(asyncio.get_running_loop(), lines), daemon=True
+    ).start()
     try:
         while True:
-            line = await asyncio.to_thread(sys.stdin.readline)
+            line = await lines.get()
             if not line:
                 break
             text = line.strip()

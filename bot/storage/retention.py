@@ -24,28 +24,23 @@ async def purge(session: AsyncSession, retention_days: int) -> dict[str, int]:
     now = utcnow()
     horizon = now - dt.timedelta(days=retention_days)
     delivery_horizon = now - DELIVERY_RECORDS_KEPT
-    counts: dict[str, int] = {}
-
     open_case = exists(
         select(Case.id).where(Case.chat_id == Chat.id, Case.status.in_(OPEN_STATUSES))
     )
-    result = await session.execute(delete(Chat).where(Chat.last_seen_at < horizon, ~open_case))
-    counts["chats"] = result.rowcount or 0  # type: ignore[attr-defined]
-    result = await session.execute(
-        delete(ConversationMessage).where(ConversationMessage.created_at < horizon)
-    )
-    counts["messages"] = result.rowcount or 0  # type: ignore[attr-defined]
-    result = await session.execute(
-        delete(InboxUpdate).where(
+    statements = {
+        "chats": delete(Chat).where(Chat.last_seen_at < horizon, ~open_case),
+        "closed cases": delete(Case).where(Case.status == "closed", Case.closed_at < horizon),
+        "messages": delete(ConversationMessage).where(ConversationMessage.created_at < horizon),
+        "inbox": delete(InboxUpdate).where(
             InboxUpdate.status != "pending", InboxUpdate.received_at < delivery_horizon
-        )
-    )
-    counts["inbox"] = result.rowcount or 0  # type: ignore[attr-defined]
-    result = await session.execute(
-        delete(OutboxMessage).where(
+        ),
+        "outbox": delete(OutboxMessage).where(
             OutboxMessage.status != "pending", OutboxMessage.created_at < delivery_horizon
-        )
-    )
-    counts["outbox"] = result.rowcount or 0  # type: ignore[attr-defined]
+        ),
+    }
+    counts: dict[str, int] = {}
+    for name, statement in statements.items():
+        result = await session.execute(statement)
+        counts[name] = result.rowcount or 0  # type: ignore[attr-defined]
     log.info("retention: deleted %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
     return counts

@@ -24,12 +24,7 @@ logger = logging.getLogger(__name__)
 
 RASA_LOCK = Path("requirements") / "rasa.lock"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu/*.yml", "stories/*.yml", "rasa_components/*.py")
-PYTHON_CANDIDATES = (
-    "/root/.pyenv/versions/3.10.*/bin/python3.10",
-    str(Path.home() / ".pyenv/versions/3.10.*/bin/python3.10"),
-    "/usr/local/bin/python3.10",
-    "/usr/bin/python3.10",
-)
+SYSTEM_PYTHONS = ("/usr/local/bin/python3.10", "/usr/bin/python3.10")
 
 
 class RasaSetupError(RuntimeError):
@@ -94,7 +89,8 @@ def find_python310(explicit: str | None) -> str:
         if not Path(explicit).exists():
             raise RasaSetupError(f"RASA_PYTHON={explicit} does not exist")
         return explicit
-    for pattern in PYTHON_CANDIDATES:
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    for pattern in (str(pyenv_root / "versions/3.10.*/bin/python3.10"), *SYSTEM_PYTHONS):
         found = sorted(glob.glob(pattern))
         if found:
             return found[-1]

@@ -43,7 +43,7 @@ def make_settings(**env: str) -> Settings:
     base = {
         "PSEUDONYM_KEY": PSEUDONYM_KEY,
         "LOG_LEVEL": "INFO",
-        "HOME": os.environ.get("HOME", "/root"),
+        "HOME": str(Path.home()),
     }
     if "GK_CACHE_DIR" in os.environ:
         base["GK_CACHE_DIR"] = os.environ["GK_CACHE_DIR"]

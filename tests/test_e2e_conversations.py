@@ -254,3 +254,16 @@ async def test_a_redelivered_update_is_answered_only_once(
     user.telegram.replay_all_once()  # Telegram sends everything again, as after a lost ack
     user.seen = 1
     await user.hears_nothing_more(2.0)
+
+
+async def test_the_handoff_can_be_cancelled_midway_and_opens_no_case(
+    assistant: Assistant, user: UserChat
+) -> None:
+    [offer] = await user.says("/human")
+    [ask_topic] = await user.presses(offer.button("Ja"), on=offer)
+    [cancelled] = await user.presses(ask_topic.button("Abbrechen"), on=ask_topic)
+    assert "Es wurde keine Anfrage erstellt" in cancelled.text
+    [answer] = await user.says("Wie finde ich eine Wohnung?")  # back to normal questions
+    assert "Quellen" in answer.text
+    async with assistant.sessions() as session:
+        assert not (await session.scalars(select(Case).where(Case.chat_id == user.chat_id))).all()

@@ -25,3 +25,14 @@ def test_parameters_are_escaped_so_user_text_cannot_inject_markup() -> None:
 
 def test_unknown_language_falls_back_to_english() -> None:
     assert t("meta.empty", "ti") == t("meta.empty", "en")
+
+
+def test_every_case_status_and_topic_has_words_for_users() -> None:
+    from bot.callbacks import HANDOFF_TOPICS
+    from bot.storage.cases import STATUSES
+
+    for language in ("de", "en"):
+        for status in STATUSES:
+            assert t(f"case.status.{status}", language)
+        for topic in HANDOFF_TOPICS:
+            assert t(f"topic.{topic}", language)

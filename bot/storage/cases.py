@@ -7,7 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Case, ConversationMessage
 
-STATUSES = ("open", "in_progress", "waiting_for_user", "closed")
+STATUSES = (
+    "open",
+    "in_progress",
+    "waiting_for_user",
+    "closed",
+)  # the dashboard moves cases along these
 OPEN_STATUSES = ("open", "in_progress", "waiting_for_user")
 TRANSCRIPT_MESSAGES = 30
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Chat, InboxUpdate, OutboxMessage, utcnow
@@ -47,7 +47,3 @@ async def erase(session: AsyncSession, chat_id: int, keep_update_id: int | None 
             OutboxMessage.chat_id == chat_id, OutboxMessage.status != "pending"
         )
     )
-
-
-async def pseudonym_of(session: AsyncSession, chat_id: int) -> str | None:
-    return await session.scalar(select(Chat.pseudonym).where(Chat.id == chat_id))

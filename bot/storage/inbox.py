@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InboxUpdate, utcnow
 
-MAX_ATTEMPTS = 5
-
 
 async def store(
     session: AsyncSession, update_id: int, chat_id: int | None, payload: dict[str, Any]
@@ -43,16 +41,6 @@ async def oldest_pending(session: AsyncSession, chat_id: int) -> InboxUpdate | N
         .where(InboxUpdate.status == "pending", InboxUpdate.chat_id == chat_id)
         .order_by(InboxUpdate.update_id)
         .limit(1)
-    )
-
-
-async def pending_without_chat(session: AsyncSession) -> list[InboxUpdate]:
-    return list(
-        await session.scalars(
-            select(InboxUpdate).where(
-                InboxUpdate.status == "pending", InboxUpdate.chat_id.is_(None)
-            )
-        )
     )
 
 
@@ -102,8 +90,3 @@ async def mark_apology_sent(session: AsyncSession, update_id: int) -> None:
     await session.execute(
         update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(apology_sent=True)
     )
-
-
-async def last_update_id(session: AsyncSession) -> int | None:
-    value = await session.scalar(select(func.max(InboxUpdate.update_id)))
-    return int(value) if value is not None else None

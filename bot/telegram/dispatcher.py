@@ -78,11 +78,6 @@ class InboxDispatcher:
             await asyncio.sleep(SWEEP_INTERVAL)
             await self.resume()
 
-    async def idle(self) -> None:
-        """Wait until no worker is busy (used by tests and clean shutdown)."""
-        while any(not w.done() for w in self._workers.values()):
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
-
     async def stop(self) -> None:
         for worker in self._workers.values():
             worker.cancel()

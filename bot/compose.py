@@ -99,28 +99,23 @@ def with_topics(key: str, text_key: str, store: ContentStore, language: str) -> 
     )
 
 
+def unclear(store: ContentStore, language: str) -> Reply:
+    """'Please say it in other words' plus the topic menu: no candidate was good enough."""
+    return with_topics("fallback.clarify", "fallback.clarify_no_candidates", store, language)
+
+
 def plain(key: str, language: str, text_key: str | None = None, **params: object) -> Reply:
     """A meta message without buttons; the text key defaults to the meta key."""
     return Reply(key=key, text=t(text_key or key, language, **params), language=language)
 
 
-def yes_no(key: str, text: str, language: str, yes: str, no: str) -> Reply:
-    return Reply(
-        key=key,
-        text=text,
-        language=language,
-        buttons=[[Button(t("button.yes", language), yes), Button(t("button.no", language), no)]],
-    )
-
-
 def handoff_offer(
-    language: str, text_key: str = "handoff.offer", topic: str | None = None
+    language: str,
+    text_key: str = "handoff.offer",
+    topic: str | None = None,
+    key: str = "handoff.offer",
 ) -> Reply:
-    """'Shall I pass this to a caseworker?' with yes/no buttons."""
-    return yes_no(
-        "handoff.offer",
-        t(text_key, language),
-        language,
-        yes=callbacks.handoff_accept(topic),
-        no=callbacks.rasa("/handoff_decline"),
-    )
+    """'Shall I pass this to a caseworker?' with yes/no buttons (yes may carry the topic)."""
+    yes = Button(t("button.yes", language), callbacks.handoff_accept(topic))
+    no = Button(t("button.no", language), callbacks.rasa("/handoff_decline"))
+    return Reply(key=key, text=t(text_key, language), language=language, buttons=[[yes, no]])

@@ -27,8 +27,6 @@ class ActionAnswer(Action):
         full_key = store.catalog.full_key_for((intent or "").removeprefix("ask_"))
         reply = compose.answer(store, full_key, language) if full_key else None
         if reply is None:
-            reply = compose.with_topics(
-                "fallback.clarify", "fallback.clarify_no_candidates", store, language
-            )
+            reply = compose.unclear(store, language)
         send(dispatcher, tracker, reply)
         return []

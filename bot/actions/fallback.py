@@ -52,9 +52,7 @@ class ActionClarify(Action):
             send(
                 dispatcher,
                 tracker,
-                compose.with_topics(
-                    "fallback.clarify", "fallback.clarify_no_candidates", store, language
-                ),
+                compose.unclear(store, language),
             )
             return []
         rows = []

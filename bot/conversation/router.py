@@ -155,12 +155,7 @@ class Router:
             if parsed.kind == "topic":
                 reply = compose.topic_questions(self.store, parsed.value, language)
             else:
-                reply = Reply(
-                    "meta.menu",
-                    t("meta.menu", language),
-                    language,
-                    compose.topics_keyboard(self.store, language),
-                )
+                reply = compose.with_topics("meta.menu", "meta.menu", self.store, language)
             if reply is None:
                 return expired
             reply.edit_message_id = incoming.callback_message_id
@@ -192,10 +187,4 @@ class Router:
         if helped:
             return compose.plain("feedback.thanks", language)
         topic = key.split(".", 1)[0] if key in self.store.catalog.full_keys else None
-        return compose.yes_no(
-            "feedback.sorry",
-            t("feedback.sorry", language),
-            language,
-            yes=callbacks.handoff_accept(topic),
-            no=callbacks.rasa("/handoff_decline"),
-        )
+        return compose.handoff_offer(language, "feedback.sorry", topic, key="feedback.sorry")

@@ -7,6 +7,7 @@ rows and marks the inbox update done — so a crash leaves either nothing or eve
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -119,9 +120,7 @@ class ConversationService:
         if not turn.replies:
             logger.warning("Rasa gave no reply for update %s of %s", update_id, sender)
             turn.replies = [
-                compose.with_topics(
-                    "fallback.clarify",
-                    "fallback.clarify_no_candidates",
+                compose.unclear(
                     self.store,
                     str(metadata["language"]),
                 )
@@ -155,7 +154,7 @@ class ConversationService:
         async with self.sessions.begin() as session:
             if outcome.erase_chat:
                 await chats.erase(session, incoming.chat_id, keep_update_id=incoming.update_id)
-                self.forget_in_rasa(pseudonym)
+                await asyncio.to_thread(self.forget_in_rasa, pseudonym)
                 logger.info("erased all data of %s on request", pseudonym)
                 for reply in outcome.replies:
                     self._enqueue(session, incoming, reply)

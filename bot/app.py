@@ -23,10 +23,10 @@ from bot.content.store import ContentStore
 from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.i18n import t
-from bot.rasa_client import RasaClient
-from bot.rasa_tracker import forget_sender
+from bot.inbox.worker_pool import InboxWorkerPool
+from bot.rasa.client import RasaClient
+from bot.rasa.tracker_store import forget_sender
 from bot.storage import retention
-from bot.telegram.dispatcher import InboxDispatcher
 from bot.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.telegram.poller import InboxPoller
 from bot.telegram.sender import OutboxSender
@@ -75,12 +75,12 @@ class Assistant:
             forget_in_rasa=partial(forget_sender, settings.rasa_tracker_db),
             on_outbox=self.sender.wake,
         )
-        self.dispatcher = InboxDispatcher(
+        self.workers = InboxWorkerPool(
             self.application, self.sessions, settings.default_language, on_outbox=self.sender.wake
         )
         TelegramHandlers(self.service).register(self.application)
         self.poller = InboxPoller(
-            self.application.bot, self.sessions, self.dispatcher.notify, settings.poll_timeout
+            self.application.bot, self.sessions, self.workers.notify, settings.poll_timeout
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
@@ -125,11 +125,11 @@ class Assistant:
         await self._connect_telegram()
         await self.application.start()
         await self._register_commands()
-        resumed = await self.dispatcher.resume()
+        resumed = await self.workers.resume()
         loops = (
             self.poller.run(),
             self.sender.run(),
-            self.dispatcher.sweep_forever(),
+            self.workers.sweep_forever(),
             self._retention_forever(),
         )
         self._tasks = [asyncio.create_task(coro) for coro in loops]
@@ -156,7 +156,7 @@ class Assistant:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.dispatcher.stop()
+        await self.workers.stop()
         with contextlib.suppress(Exception):
             await self.application.stop()
         with contextlib.suppress(Exception):

@@ -70,7 +70,7 @@ async def _bot_only(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
-    from bot.supervisor import rasa_and_actions
+    from bot.rasa.supervisor import rasa_and_actions
     from bot.terminal_chat import run_terminal_chat
 
     if not with_rasa:
@@ -135,8 +135,8 @@ def _export(settings: Settings, since: dt.date | None) -> int:
 
 
 async def _nlu_evaluate(settings: Settings) -> int:
-    from bot.nlu_eval import evaluate
-    from bot.rasa_client import RasaClient
+    from bot.rasa.client import RasaClient
+    from bot.rasa.evaluation import evaluate
 
     rasa = RasaClient(settings.rasa_url, settings.rasa_token)
     try:
@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _run(settings, terminal=False, with_rasa=False)
     if args.command == "setup":
-        from bot.rasa_runtime import RasaSetupError
-        from bot.supervisor import prepare_rasa
+        from bot.rasa.runtime import RasaSetupError
+        from bot.rasa.supervisor import prepare_rasa
 
         try:
             prepare_rasa(settings)

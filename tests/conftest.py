@@ -24,7 +24,7 @@ from bot.app import Assistant
 from bot.config import Settings, load_settings
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.migrate import upgrade
-from bot.rasa_runtime import (
+from bot.rasa.runtime import (
     RasaPaths,
     ensure_model,
     ensure_venv,

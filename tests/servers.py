@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.supervisor import ChildProcess
+from bot.rasa.supervisor import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

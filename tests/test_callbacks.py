@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import callbacks
+from bot.replies import callbacks
 
 SHORT_KEYS = {"apprenticeship", "find_flat"}
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import compose
 from bot.content.check import check_content
 from bot.content.markup import TELEGRAM_LIMIT, split_message, to_telegram_html
 from bot.content.store import ContentStore
+from bot.replies import compose
 from tests.servers import ROOT
 
 CONTENT = ROOT / "content"

@@ -28,7 +28,7 @@ def test_unknown_language_falls_back_to_english() -> None:
 
 
 def test_every_case_status_and_topic_has_words_for_users() -> None:
-    from bot.callbacks import HANDOFF_TOPICS
+    from bot.replies.callbacks import HANDOFF_TOPICS
     from bot.storage.cases import STATUSES
 
     for language in ("de", "en"):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu_eval import evaluate
-from bot.rasa_client import RasaClient
+from bot.rasa.client import RasaClient
+from bot.rasa.evaluation import evaluate
 from tests.conftest import RasaServer
 from tests.servers import ROOT
 

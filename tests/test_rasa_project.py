@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.store import load_catalog
-from bot.nlu_eval import load_examples
+from bot.rasa.evaluation import load_examples
 from tests.servers import ROOT
 
 

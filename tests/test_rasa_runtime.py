@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.rasa_runtime import RasaPaths, RasaSetupError, find_python310, training_files
+from bot.rasa.runtime import RasaPaths, RasaSetupError, find_python310, training_files
 from tests.servers import ROOT
 
 

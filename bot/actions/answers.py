@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from bot import compose
 from bot.actions.common import content_store, language_of, latest_intent, send
+from bot.replies import compose
 
 
 class ActionAnswer(Action):

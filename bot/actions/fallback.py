@@ -13,10 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from bot import callbacks, compose
 from bot.actions.common import content_store, language_of, previous_bot_action, send
 from bot.i18n import FALLBACK_CHAIN, t
-from bot.replies import Button, Reply
+from bot.replies import Button, Reply, callbacks, compose
 
 MAX_CANDIDATES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.08

@@ -16,10 +16,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from bot import callbacks, compose
 from bot.actions.common import content_store, language_of, latest_intent, send
 from bot.i18n import available_languages, t
-from bot.replies import Button, CaseRequest, Reply
+from bot.replies import Button, CaseRequest, Reply, callbacks, compose
 
 FORM_SLOTS = ("handoff_topic", "handoff_description", "handoff_contact")
 MIN_DESCRIPTION_CHARS = 10

@@ -10,13 +10,12 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import callbacks, compose
 from bot.content.store import ContentStore
 from bot.conversation.model import Incoming, Outcome
 from bot.i18n import available_languages, format_date, t
 from bot.languages import LANGUAGES
-from bot.rasa_client import RasaTurn
-from bot.replies import Button, Reply
+from bot.rasa.client import RasaTurn
+from bot.replies import Button, Reply, callbacks, compose
 from bot.storage.cases import case_number
 
 AskRasa = Callable[[str], Awaitable[RasaTurn]]

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import compose
 from bot.config import Settings
 from bot.content.markup import to_plain_text
 from bot.content.store import ContentStore
@@ -25,10 +24,10 @@ from bot.db.models import Chat, InboxUpdate
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.privacy import pseudonymise
-from bot.rasa_client import RasaClient, RasaTurn, RasaUnavailable
-from bot.replies import Reply
+from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
+from bot.replies import Reply, compose
 from bot.storage import cases, chats, inbox, log, outbox
-from bot.telegram_payloads import reply_to_bot_api
+from bot.telegram.payloads import reply_to_bot_api
 
 logger = logging.getLogger(__name__)
 

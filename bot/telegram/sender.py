@@ -90,7 +90,7 @@ class OutboxSender:
             await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Message | bool:
-        """One Bot API call from a stored payload (see bot.telegram_payloads)."""
+        """One Bot API call from a stored payload (see bot.telegram.payloads)."""
         markup = payload.get("reply_markup")
         preview = payload.get("link_preview_options")
         common: dict[str, Any] = {

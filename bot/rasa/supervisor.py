@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 import httpx
 
 from bot.config import Settings
-from bot.rasa_client import RasaClient
-from bot.rasa_runtime import (
+from bot.rasa.client import RasaClient
+from bot.rasa.runtime import (
     RasaPaths,
     action_server_command,
     ensure_model,

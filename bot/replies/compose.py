@@ -9,11 +9,10 @@ from __future__ import annotations
 import html
 from urllib.parse import urlparse
 
-from bot import callbacks
 from bot.content.markup import to_telegram_html
 from bot.content.store import ContentStore
 from bot.i18n import FALLBACK_CHAIN, format_date, t, t_markup
-from bot.replies import Button, Reply
+from bot.replies import Button, Reply, callbacks
 
 
 def _sources_line(urls: tuple[str, ...], reviewed_text: str, language: str) -> str:

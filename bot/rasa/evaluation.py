@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.rasa_client import RasaClient
+from bot.rasa.client import RasaClient
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Processing the inbox: chats in parallel, each chat strictly in order.
+"""The inbox worker pool: chats in parallel, each chat strictly in order.
 
 One worker task per chat with pending updates. A slow Rasa call delays only its own chat;
 an update that must wait (Rasa down) holds back the later updates of the same chat, so
@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import compose
 from bot.db.models import Chat, InboxUpdate, utcnow
 from bot.i18n import has_language
+from bot.replies import compose
 from bot.storage import inbox, outbox
-from bot.telegram_payloads import reply_to_bot_api
+from bot.telegram.payloads import reply_to_bot_api
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-class InboxDispatcher:
+class InboxWorkerPool:
     def __init__(
         self,
         application: Application,  # type: ignore[type-arg]

@@ -43,6 +43,19 @@ class Settings:
     poll_timeout: int = 25
     max_question_chars: int = 1500
     rasa_python: str | None = None
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8080
+    dashboard_https: bool = False
+    dashboard_idle_minutes: int = 30
+    staff_chat_id: int | None = None
+    office_hours: str = "Mon-Fri 09:00-16:00"
+    timezone: str = "Europe/Berlin"
+    attachment_max_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def dashboard_url(self) -> str:
+        scheme = "https" if self.dashboard_https else "http"
+        return f"{scheme}://{self.dashboard_host}:{self.dashboard_port}"
 
     @property
     def content_dir(self) -> Path:
@@ -70,6 +83,38 @@ def _int(values: Mapping[str, str | None], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(values: Mapping[str, str | None], name: str, default: bool) -> bool:
+    raw = (values.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _optional_int(values: Mapping[str, str | None], name: str) -> int | None:
+    raw = (values.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number (a Telegram chat id), got {raw!r}") from exc
+
+
+def _office_hours(raw: str | None, timezone: str) -> str:
+    from bot.cases.office_hours import OfficeHours
+
+    value = (raw or "").strip() or "Mon-Fri 09:00-16:00"
+    try:
+        OfficeHours.parse(value, timezone)
+    except ValueError as exc:
+        raise ConfigError(f"OFFICE_HOURS: {exc}") from exc
+    return value
 
 
 def _pseudonym_key(values: Mapping[str, str | None], data_dir: Path) -> bytes:
@@ -119,6 +164,7 @@ def load_settings(
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    timezone = values.get("TIMEZONE") or "Europe/Berlin"
     token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
     if token is not None and ":" not in token:
         raise ConfigError("TELEGRAM_BOT_TOKEN looks wrong: BotFather tokens look like 123456:ABC…")
@@ -141,4 +187,12 @@ def load_settings(
         poll_timeout=_int(values, "TELEGRAM_POLL_TIMEOUT", 25),
         max_question_chars=_int(values, "MAX_QUESTION_CHARS", 1500),
         rasa_python=values.get("RASA_PYTHON") or None,
+        dashboard_host=values.get("DASHBOARD_HOST") or "127.0.0.1",
+        dashboard_port=_int(values, "DASHBOARD_PORT", 8080),
+        dashboard_https=_bool(values, "DASHBOARD_HTTPS", False),
+        dashboard_idle_minutes=_int(values, "DASHBOARD_IDLE_MINUTES", 30),
+        staff_chat_id=_optional_int(values, "STAFF_CHAT_ID"),
+        office_hours=_office_hours(values.get("OFFICE_HOURS"), timezone),
+        timezone=timezone,
+        attachment_max_bytes=_int(values, "ATTACHMENT_MAX_MB", 10) * 1024 * 1024,
     )

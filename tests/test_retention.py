@@ -49,7 +49,7 @@ async def test_purge_deletes_old_data_but_keeps_recent_chats_and_open_cases(
                 ),
                 ConversationMessage(chat_id=active, direction="in", text="neu"),
                 _case(waiting, "open"),
-                _case(active, "closed", closed_at=LONG_AGO),
+                _case(active, "resolved", closed_at=LONG_AGO),
                 InboxUpdate(
                     update_id=silent,
                     chat_id=active,

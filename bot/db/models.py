@@ -4,7 +4,11 @@
 - `inbox`: every update, stored before it is processed; unique by update_id.
 - `outbox`: every message the bot sends, sent with retries in per-chat order.
 - `messages`: the conversation log behind the export and the caseworker's transcript.
-- `cases`: requests for a caseworker, with status and assignee.
+- `cases`: requests for a caseworker, with status, assignee, urgency and response times.
+- `case_events`: the history of a case (opened, claimed, replied, note, status, …).
+- `case_attachments`: photos and documents a user sent for a case (deleted with it).
+- `staff_users`, `staff_sessions`, `login_failures`: dashboard accounts and sign-in.
+- `audit_events`: who opened, claimed, answered or changed which case, and when.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -47,6 +53,10 @@ class Chat(Base):
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # While set, what the user writes goes to this case's thread instead of to Rasa.
+    case_mode_case_id: Mapped[int | None] = mapped_column(Integer)
+    # A half-filled question of the bot's own (e.g. "contact" after "reach me another way").
+    awaiting: Mapped[str | None] = mapped_column(String(24))
 
 
 class InboxUpdate(Base):
@@ -92,17 +102,107 @@ class Case(Base):
     chat_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(24), default="open")
-    assignee: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64))  # staff user name
     topic: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     description: Mapped[str] = mapped_column(Text)
     contact: Mapped[str] = mapped_column(String(200))
     transcript: Mapped[dict[str, Any]]
     source_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Why it was opened: request | urgent | unclear | feedback | attachment
+    reason: Mapped[str] = mapped_column(String(16), default="request")
+    urgency: Mapped[int] = mapped_column(Integer, default=0)  # 0 normal, 1 individual, 2 urgent
+    deadline: Mapped[dt.date | None] = mapped_column(Date)  # a date the user gave
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    claimed_at: Mapped[dt.datetime | None]
+    first_response_at: Mapped[dt.datetime | None]
+    last_user_message_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]  # when it was resolved
+    user_told_added: Mapped[bool] = mapped_column(Boolean, default=False)
+    helped: Mapped[bool | None] = mapped_column(Boolean)  # the user's answer after resolving
+
+    __table_args__ = (Index("ix_cases_queue", "status", "urgency", "created_at"),)
+
+
+class CaseEvent(Base):
+    """One step in a case's history; also the source of the response-time figures."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # opened | claimed | released | reassigned | replied | note | status | user_message |
+    # attachment | feedback
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str | None] = mapped_column(String(64))  # staff name; None = the user/bot
+    text: Mapped[str | None] = mapped_column(Text)  # note or reply text, new status, …
+
+
+class CaseAttachment(Base):
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[dt.datetime | None]
+    file_name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(64))  # image/jpeg | image/png | application/pdf
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))  # shown to users with replies
+    role: Mapped[str] = mapped_column(String(16))  # caseworker | editor | admin
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ui_language: Mapped[str] = mapped_column(String(8), default="de")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser; the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, keyed by account and by address, for the login rate limit."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)  # "user:NAME" | "addr:IP"
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which case (kept after a case is erased; holds no user text)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # login | view | claim | reply | status …
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class ConversationMessage(Base):
@@ -119,5 +219,7 @@ class ConversationMessage(Base):
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
     content_key: Mapped[str | None] = mapped_column(String(80), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     update_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -22,7 +22,7 @@ _ASK_PAYLOAD = re.compile(r"^/ask_([a-z_]+)$")
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # answer | topic | menu | language | feedback | delete | rasa
+    kind: str  # answer | topic | menu | language | feedback | delete | rasa | case_feedback | back
     value: str = ""
     extra: str = ""
 
@@ -49,6 +49,16 @@ def feedback(helped: bool, full_key: str) -> str:
 
 def delete(confirm: bool) -> str:
     return "d:y" if confirm else "d:n"
+
+
+def case_feedback(case_id: int, helped: bool) -> str:
+    """The user's answer to "did the help work?" after a case was resolved."""
+    return f"cf:{case_id}:{int(helped)}"
+
+
+def back_to_bot() -> str:
+    """Leave the case thread: what the user writes next goes to the bot again."""
+    return "b"
 
 
 def rasa(payload: str) -> str:
@@ -94,6 +104,8 @@ def parse(data: str) -> Callback | None:
         return None
     if data == "m":
         return Callback("menu")
+    if data == "b":
+        return Callback("back")
     kind, _, rest = data.partition(":")
     if not rest:
         return None
@@ -107,6 +119,11 @@ def parse(data: str) -> Callback | None:
         return Callback("delete", rest)
     if kind == "r":
         return Callback("rasa", rest)
+    if kind == "cf":
+        case_id, _, helped = rest.partition(":")
+        if case_id.isdigit() and helped in {"0", "1"}:
+            return Callback("case_feedback", case_id, helped)
+        return None
     if kind == "f":
         helped, _, key = rest.partition(":")
         if helped in {"0", "1"} and key:

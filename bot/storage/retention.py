@@ -29,7 +29,7 @@ async def purge(session: AsyncSession, retention_days: int) -> dict[str, int]:
     )
     statements = {
         "chats": delete(Chat).where(Chat.last_seen_at < horizon, ~open_case),
-        "closed cases": delete(Case).where(Case.status == "closed", Case.closed_at < horizon),
+        "resolved cases": delete(Case).where(Case.status == "resolved", Case.closed_at < horizon),
         "messages": delete(ConversationMessage).where(ConversationMessage.created_at < horizon),
         "inbox": delete(InboxUpdate).where(
             InboxUpdate.status != "pending", InboxUpdate.received_at < delivery_horizon

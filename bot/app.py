@@ -43,8 +43,14 @@ def redacted_database_url(url: str) -> str:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, request: BaseRequest | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        request: BaseRequest | None = None,
+        dashboard_url: str | None = None,
+    ) -> None:
         self.settings = settings
+        self.dashboard_url = dashboard_url  # shown in the ready line when it runs beside us
         self.local = request is not None
         token = settings.telegram_bot_token or LOCAL_TOKEN
         builder = (
@@ -135,6 +141,8 @@ class Assistant:
         self._tasks = [asyncio.create_task(coro) for coro in loops]
         me = self.application.bot.username
         where = "terminal chat (no Telegram)" if self.local else f"Telegram as @{me}"
+        if self.dashboard_url:
+            where += f"; caseworker dashboard at {self.dashboard_url}"
         logger.info(
             "ready: serving %s; Rasa at %s; database %s; %d chats resumed",
             where,

@@ -9,6 +9,10 @@ content check             check the content files (sources, dates, languages, le
 export conversations [--since DATE]   conversation log as JSONL on stdout
 nlu evaluate              intent accuracy per language on nlu/test/ (needs a running Rasa)
 db upgrade                apply database migrations
+dashboard                 only the caseworker dashboard (DASHBOARD_HOST:DASHBOARD_PORT)
+user add NAME --role ROLE [--password-file FILE] [--display-name NAME]
+                          a dashboard account (caseworker, editor, admin); asks for the password
+user list | user disable NAME
 """
 
 from __future__ import annotations
@@ -55,13 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_argument("what", choices=["evaluate"])
     db = sub.add_parser("db", help="database tools")
     db.add_argument("what", choices=["upgrade"])
+    sub.add_parser("dashboard", help="only the caseworker dashboard")
+    user = sub.add_parser("user", help="dashboard accounts")
+    users = user.add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="create an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["caseworker", "editor", "admin"])
+    add.add_argument("--password-file", default=None, help="read the password from this file")
+    add.add_argument("--display-name", default=None, help="the name users see with replies")
+    users.add_parser("list", help="list the accounts")
+    disable = users.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("name")
     return parser
 
 
-async def _bot_only(settings: Settings) -> None:
+async def _bot_only(settings: Settings, dashboard_url: str | None = None) -> None:
     from bot.app import Assistant
 
-    assistant = Assistant(settings)
+    assistant = Assistant(settings, dashboard_url=dashboard_url)
     await assistant.start()
     try:
         await assistant.wait()
@@ -70,20 +85,23 @@ async def _bot_only(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
+    from bot.dashboard.server import dashboard_running, hint_first_admin
     from bot.rasa.supervisor import rasa_and_actions
     from bot.terminal_chat import run_terminal_chat
 
     if not with_rasa:
         await _bot_only(settings)
         return
-    async with rasa_and_actions(settings):
+    await hint_first_admin(settings)
+    async with dashboard_running(settings) as dashboard_url, rasa_and_actions(settings):
         if terminal:
-            await run_terminal_chat(settings)
+            await run_terminal_chat(settings, dashboard_url=dashboard_url)
         else:
-            await _bot_only(settings)
+            await _bot_only(settings, dashboard_url)
 
 
 def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
+    from bot.dashboard.server import DashboardError
     from bot.db.migrate import upgrade
     from bot.telegram.poller import FatalTelegramError
 
@@ -94,7 +112,7 @@ def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
         asyncio.run(_serve(settings, terminal, with_rasa))
     except KeyboardInterrupt:
         logger.info("stopped")
-    except FatalTelegramError as exc:
+    except (FatalTelegramError, DashboardError) as exc:
         logger.error("%s", exc)
         return 2
     return 0
@@ -148,6 +166,21 @@ async def _nlu_evaluate(settings: Settings) -> int:
     return 0
 
 
+def _dashboard(settings: Settings) -> int:
+    from bot.dashboard.server import DashboardError, run_dashboard
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    try:
+        asyncio.run(run_dashboard(settings))
+    except KeyboardInterrupt:
+        logger.info("stopped")
+    except DashboardError as exc:
+        logger.error("%s", exc)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -184,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
 
         upgrade(settings.database_url)
         return 0
+    if args.command == "dashboard":
+        return _dashboard(settings)
+    if args.command == "user":
+        from bot.dashboard.accounts import user_command
+
+        return user_command(settings, args)
     return 2
 
 

@@ -45,10 +45,10 @@ def _read_lines(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str]) -> N
     loop.call_soon_threadsafe(lines.put_nowait, "")
 
 
-async def run_terminal_chat(settings: Settings) -> None:
+async def run_terminal_chat(settings: Settings, dashboard_url: str | None = None) -> None:
     chat = TerminalChat()
     api = LocalBotApi(chat.show)
-    assistant = Assistant(settings, request=api)
+    assistant = Assistant(settings, request=api, dashboard_url=dashboard_url)
     await assistant.start()
     print(HELP)
     print("> ", end="", flush=True)

@@ -136,6 +136,7 @@ class QueueFilter:
     language: str | None = None
     assignee: str | None = None  # "mine": the signed-in caseworker's name
     limit: int = 200
+    offset: int = 0  # paging through a long queue
 
 
 def _queue_order(query: Select[Case]) -> Select[Case]:
@@ -152,13 +153,13 @@ async def queue(session: AsyncSession, where: QueueFilter) -> list[Case]:
         query = query.where(Case.language == where.language)
     if where.assignee:
         query = query.where(Case.assignee == where.assignee)
-    return list(await session.scalars(_queue_order(query).limit(where.limit)))
+    return list(await session.scalars(_queue_order(query).limit(where.limit).offset(where.offset)))
 
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update({status: count for status, count in rows.tuples()})
+    counts.update({status: count for status, count in rows})
     return counts
 
 
@@ -211,7 +212,7 @@ async def median_first_response(
     )
     waits = [
         (aware(answered) - aware(opened)).total_seconds()
-        for opened, answered in rows.tuples()
+        for opened, answered in rows
         if answered is not None
     ]
     if not waits:
@@ -387,7 +388,7 @@ async def thread(session: AsyncSession, target: Case) -> list[ThreadEntry]:
             CaseAttachment.case_id == target.id
         )
     )
-    for attachment_id, created_at, file_name in attachments.tuples():
+    for attachment_id, created_at, file_name in attachments:
         entries.append(
             ThreadEntry(
                 aware(created_at),

@@ -1,0 +1,1 @@
+"""The caseworker web dashboard (FastAPI + Jinja2 + htmx): `create_app`, `serve_dashboard`."""

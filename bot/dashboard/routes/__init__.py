@@ -1,0 +1,2 @@
+"""The dashboard's routes, one module per resource: auth, queue, cases, case actions,
+attachments, admin."""

@@ -2,7 +2,9 @@
 
 It speaks the real HTTP protocol PTB uses (`POST /bot<token>/<method>`, form-encoded JSON
 values), keeps the updates users "send", confirms them by offset like Telegram, records every
-message the bot sends, and can answer with 429 (retry_after) or 5xx on demand.
+message the bot sends, and can answer with 429 (retry_after) or 5xx on demand. Files users
+send (photos, documents) are registered with `add_file` and served like Telegram does:
+`getFile` gives a `file_path`, `GET /file/bot<token>/<file_path>` gives the bytes.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class FakeTelegram:
     confirmed_offset: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     replay_all: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
+    downloads: list[str] = field(default_factory=list)  # file_ids the bot downloaded
 
     def __post_init__(self) -> None:
         self._update_ids = _UPDATE_IDS
@@ -80,6 +84,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -126,9 +131,41 @@ class FakeTelegram:
         result = await self._answer(method, params)
         return web.json_response({"ok": True, "result": result})
 
+    async def _download(self, request: web.Request) -> web.Response:
+        """The file download URL; "download" failures are queued like those of a method."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        queued = self.failures.get("download")
+        if queued:
+            failure = queued.pop(0)
+            return web.Response(status=failure.status, text=failure.description)
+        file_id = request.match_info["file_path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+                ),
+                content_type="application/json",
+            )
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
+
     async def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            return self._get_file(params)
         if method == "getUpdates":
             return await self._get_updates(params)
         if method in {"sendMessage", "editMessageText"}:
@@ -218,6 +255,40 @@ class FakeTelegram:
             },
         }
         return await self._push({"update_id": next(self._update_ids), "callback_query": query})
+
+    def add_file(self, data: bytes) -> str:
+        """Make `data` downloadable like a file a user sent; returns its file_id."""
+        file_id = f"f{next(self._update_ids)}"
+        self.files[file_id] = data
+        return file_id
+
+    async def user_sends_photo(self, chat_id: int, data: bytes, caption: str = "") -> int:
+        """A photo message with two sizes (Telegram sends several), the larger one `data`."""
+        small = self.add_file(data[: max(1, len(data) // 4)])
+        large = self.add_file(data)
+        sizes = [
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": w, "height": w,
+             "file_size": len(self.files[file_id])}
+            for file_id, w in ((small, 90), (large, 1280))
+        ]  # fmt: skip
+        content: dict[str, Any] = {"photo": sizes}
+        if caption:
+            content["caption"] = caption
+        return await self.user_sends(chat_id, content)
+
+    async def user_sends_document(
+        self, chat_id: int, data: bytes, file_name: str, mime_type: str, size: int | None = None
+    ) -> int:
+        """A document; `size` overrides the size Telegram reports (e.g. a huge file)."""
+        file_id = self.add_file(data)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data) if size is None else size,
+        }
+        return await self.user_sends(chat_id, {"document": document})
 
     # --- observing the bot --------------------------------------------------------------
 

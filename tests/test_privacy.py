@@ -38,3 +38,36 @@ def test_stored_updates_lose_names_usernames_contacts_and_coordinates() -> None:
     assert clean["message"]["from"]["language_code"] == "ar"
     assert chat_id_of(clean) == 55
     assert raw["message"]["chat"]["first_name"] == "Amira"  # the original is untouched
+
+
+def test_a_letter_keeps_what_the_case_needs_but_not_who_it_was_forwarded_from() -> None:
+    raw = {
+        "update_id": 8,
+        "message": {
+            "message_id": 2,
+            "date": 0,
+            "chat": {"id": 56, "type": "private", "first_name": "Amira"},
+            "from": {"id": 56, "is_bot": False, "first_name": "Amira"},
+            "document": {
+                "file_id": "doc-1",
+                "file_unique_id": "u1",
+                "file_name": "Bescheid.pdf",
+                "mime_type": "application/pdf",
+                "file_size": 12345,
+            },
+            "caption": "Brief vom Amt, siehe @karim",
+            "caption_entities": [
+                {"type": "text_mention", "offset": 22, "length": 6,
+                 "user": {"id": 99, "is_bot": False, "first_name": "Karim", "last_name": "S"}},
+            ],
+            "forward_origin": {
+                "type": "user",
+                "date": 0,
+                "sender_user": {"id": 99, "is_bot": False, "first_name": "Karim"},
+            },
+        },
+    }  # fmt: skip
+    clean = sanitize_update(raw)["message"]
+    assert clean["document"] == raw["message"]["document"]
+    assert clean["caption"] == "Brief vom Amt, siehe @karim"
+    assert "Karim" not in str(clean) and "forward_origin" not in clean

@@ -1,7 +1,9 @@
 """Reducing a raw update to what we need before it is stored.
 
 Names, usernames, phone numbers of shared contacts and coordinates of shared locations are
-never needed to answer, so they never reach the database (see /privacy).
+never needed to answer, so they never reach the database (see /privacy); neither does who a
+forwarded message came from. What a file for a case needs stays: `file_id`, `file_size`,
+`mime_type`, `file_name` and the caption (the user's own words about the letter).
 """
 
 from __future__ import annotations
@@ -31,8 +33,23 @@ def _scrub_message(message: dict[str, Any]) -> None:
         message["location"] = {"latitude": 0.0, "longitude": 0.0}
     if "contact" in message:
         message["contact"] = {"phone_number": "-", "first_name": "-"}
-    for field in ("reply_to_message", "pinned_message", "external_reply"):
+    for field in (
+        "reply_to_message",
+        "pinned_message",
+        "external_reply",
+        "forward_origin",
+        "forward_from",
+        "forward_from_chat",
+        "forward_sender_name",
+        "forward_signature",
+        "via_bot",
+        "author_signature",
+    ):
         message.pop(field, None)
+    for field in ("entities", "caption_entities"):
+        for entity in message.get(field) or []:
+            if isinstance(entity, dict) and isinstance(entity.get("user"), dict):
+                _scrub_person(entity["user"])  # a "text mention" carries the person
     if isinstance(message.get("message"), dict):
         _scrub_message(message["message"])
 

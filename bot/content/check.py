@@ -16,13 +16,15 @@ from urllib.parse import urlparse
 from bot.content.markup import TELEGRAM_LIMIT, to_telegram_html
 from bot.content.store import (
     REVIEW_STATUSES,
+    SOURCE_LANGUAGE,
     ContentEntry,
     ContentError,
     load_catalog,
     parse_entry,
 )
+from bot.languages import LANGUAGES
 
-REQUIRED_LANGUAGES = ("de", "en")
+REQUIRED_LANGUAGES = ("de", "en")  # a key without these is an error; others are warnings
 PREFERRED_LENGTH = 900
 MAX_TITLE_LENGTH = 60
 REVIEW_DUE_AFTER = dt.timedelta(days=365)
@@ -151,6 +153,27 @@ def check_entry(entry: ContentEntry, known_keys: set[str], today: dt.date) -> li
     return found
 
 
+def check_translation(entry: ContentEntry, source: ContentEntry | None) -> list[Finding]:
+    """A translation must say which German text it renders; a changed German makes it outdated."""
+    if entry.language == SOURCE_LANGUAGE or source is None:
+        return []
+    where = str(entry.path)
+    if entry.source_hash is None:
+        if entry.status == "machine":
+            return [Finding("error", where, "machine translation without 'source_hash'")]
+        return []
+    if entry.source_hash != source.fingerprint:
+        return [
+            Finding(
+                "warning",
+                where,
+                "outdated: the German text changed after this translation was made "
+                f"(translate again, or check it and set source_hash: {source.fingerprint})",
+            )
+        ]
+    return []
+
+
 def check_content(content_dir: Path, today: dt.date | None = None) -> list[Finding]:
     """Check every file and the catalog; returns all findings, errors first."""
     today = today or dt.datetime.now(dt.UTC).date()
@@ -165,12 +188,19 @@ def check_content(content_dir: Path, today: dt.date | None = None) -> list[Findi
             findings.append(Finding("error", str(path), str(exc)))
     present = {(e.key, e.language) for e in entries}
     for key in catalog.full_keys:
-        for lang in REQUIRED_LANGUAGES:
+        for lang in LANGUAGES:
             if (key, lang) not in present:
-                findings.append(Finding("error", key, f"no '{lang}' file for this key"))
+                level = "error" if lang in REQUIRED_LANGUAGES else "warning"
+                findings.append(Finding(level, key, f"no '{lang}' file for this key"))
+    sources = {e.key: e for e in entries if e.language == SOURCE_LANGUAGE}
     for entry in entries:
         if entry.key not in known:
             findings.append(Finding("warning", str(entry.path), "key is not in catalog.yml"))
+        if entry.language not in LANGUAGES:
+            findings.append(
+                Finding("error", str(entry.path), f"unknown language '{entry.language}'")
+            )
         findings.extend(check_entry(entry, known, today))
+        findings.extend(check_translation(entry, sources.get(entry.key)))
     findings.sort(key=lambda f: (f.level != "error", f.where))
     return findings

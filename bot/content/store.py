@@ -7,6 +7,8 @@ loaded once per process and is read-only; editors change files and restart (or r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +38,41 @@ class ContentEntry:
     needs_local_review: bool
     related: tuple[str, ...]
     path: Path
+    source_hash: str | None = None  # translations: fingerprint of the German text they render
 
     @property
     def topic(self) -> str:
         return self.key.split(".", 1)[0]
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies this text; a translation stores its German source's fingerprint."""
+        return text_fingerprint(self.title, self.body)
+
+
+def text_fingerprint(title: str, body: str) -> str:
+    normalised = (
+        " ".join(title.split())
+        + "\n"
+        + "\n".join(" ".join(line.split()) for line in body.strip().splitlines())
+    )
+    return hashlib.sha256(normalised.encode()).hexdigest()[:16]
+
+
+_PENDING_HASH = re.compile(r"^source_hash:\s*(PENDING)?\s*$", re.MULTILINE)
+
+
+def stamp_source_hash(path: Path, source: ContentEntry) -> bool:
+    """Fill in `source_hash: PENDING` of a fresh translation with its German fingerprint.
+
+    A hash that is already there is never overwritten: it is what tells an editor that
+    the German changed after the translation was made.
+    """
+    text = path.read_text(encoding="utf-8")
+    stamped, count = _PENDING_HASH.subn(f"source_hash: {source.fingerprint}", text, count=1)
+    if count:
+        path.write_text(stamped, encoding="utf-8")
+    return bool(count)
 
 
 @dataclass
@@ -106,6 +139,7 @@ def parse_entry(path: Path) -> ContentEntry:
         needs_local_review=bool(meta.get("needs_local_review", False)),
         related=tuple(str(r) for r in meta.get("related") or ()),
         path=path,
+        source_hash=str(meta["source_hash"]) if meta.get("source_hash") else None,
     )
 
 

@@ -11,11 +11,14 @@ import datetime as dt
 import html
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
+from babel import dates as babel_dates
 
 STRINGS_DIR = Path(__file__).parent
 FALLBACK_CHAIN = ("en", "de")
+BABEL_LOCALES = {"fa": "fa_AF"}  # Dari (Afghanistan) month names; Persian script either way
 
 
 @cache
@@ -57,5 +60,33 @@ def t_markup(key: str, language: str, **params: str) -> str:
     return template.format(**params)
 
 
+def _locale(language: str) -> str:
+    return BABEL_LOCALES.get(language, language)
+
+
 def format_date(value: dt.date, language: str) -> str:
-    return value.strftime(t("date_format", language))
+    """A date as people of that language write it (month names in their language)."""
+    try:
+        return babel_dates.format_date(value, format="long", locale=_locale(language))
+    except (ValueError, LookupError):
+        return value.isoformat()
+
+
+def format_datetime(value: dt.datetime, language: str, timezone: str) -> str:
+    """Weekday, date and time in the staff's time zone, e.g. for 'someone looks at it …'."""
+    try:
+        return babel_dates.format_datetime(
+            value, format="EEEE d MMMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=_locale(language)
+        )
+    except (ValueError, LookupError):
+        return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def format_duration(value: dt.timedelta, language: str) -> str:
+    """A rough duration ("2 days", "5 hours") in the user's language."""
+    try:
+        return babel_dates.format_timedelta(
+            value, threshold=1.5, format="long", locale=_locale(language)
+        )
+    except (ValueError, LookupError):
+        return f"{round(value.total_seconds() / 3600)} h"

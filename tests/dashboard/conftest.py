@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -81,10 +81,14 @@ async def dashboard(dashboard_server: Dashboard) -> Dashboard:
     return dashboard_server
 
 
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+def _chromium_installed() -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    _chromium_installed()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
@@ -143,6 +147,14 @@ async def open_case(
             **extra,
         )
         return opened
+
+
+async def close_all_open_cases(board: Dashboard) -> None:
+    """For tests about order and paging: the cases of earlier tests out of the way."""
+    async with board.sessions.begin() as session:
+        await session.execute(
+            update(Case).where(Case.status != "resolved").values(status="resolved")
+        )
 
 
 async def user_writes(board: Dashboard, case_id: int, text: str) -> None:

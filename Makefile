@@ -12,11 +12,12 @@ BOT_PY := $(VENV)/bin/python
 # pip warns about unreachable extra indexes on some machines; hide only those lines.
 PIP_QUIET := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: help run chat test lint typecheck unit e2e setup content-check clean
+.PHONY: help run chat test lint typecheck unit e2e setup content-check clean chromium bench-dashboard
 
 help:
-	@echo "make run    start the assistant (Telegram with TELEGRAM_BOT_TOKEN in .env, else a terminal chat)"
-	@echo "make test   run every check: content, lint, types, unit and end-to-end tests (SQLite and PostgreSQL)"
+	@echo "make run    start the assistant and the caseworker dashboard (Telegram with TELEGRAM_BOT_TOKEN in .env, else a terminal chat)"
+	@echo "make test   run every check: content, lint, types, unit, browser and end-to-end tests (SQLite and PostgreSQL)"
+	@echo "make bench-dashboard   queue page render time with 10,000 cases"
 
 $(VENV)/.installed: requirements/bot.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed for the bot (found %s)" % sys.version.split()[0])'
@@ -26,9 +27,20 @@ $(VENV)/.installed: requirements/bot.lock pyproject.toml
 	$(BOT_PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(PIP_QUIET)
 	@touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed chromium
 	@echo "==> Rasa: venv and trained model (cached; trains only when the training data changed)"
 	$(BOT_PY) -m bot setup
+
+# Debian's chromium drives the dashboard's browser tests (Playwright, no browser download).
+# Installed as root, or with sudo; `apt-get update` only when the plain install fails.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "==> installing Debian's chromium for the dashboard's browser tests"; \
+	  $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 \
+	    || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; } \
+	    || echo "WARNING: could not install chromium; the browser tests will fail"; \
+	fi
 
 run: setup
 	$(BOT_PY) -m bot run
@@ -40,8 +52,8 @@ content-check: $(VENV)/.installed
 	$(BOT_PY) -m bot content check
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check bot tests rasa_components
-	$(VENV)/bin/ruff format --check bot tests rasa_components
+	$(VENV)/bin/ruff check bot tests rasa_components bench
+	$(VENV)/bin/ruff format --check bot tests rasa_components bench
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
@@ -49,6 +61,9 @@ typecheck: $(VENV)/.installed
 test: setup content-check lint typecheck
 	@echo "==> tests (unit, end-to-end with a real Rasa server, NLU evaluation)"
 	$(VENV)/bin/pytest
+
+bench-dashboard: $(VENV)/.installed
+	$(BOT_PY) bench/queue_page.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .rasa

@@ -27,6 +27,7 @@ from bot.dashboard.deps import (
 from bot.db.models import Case, utcnow
 from bot.languages import LANGUAGES
 from bot.storage import cases
+from bot.storage import staff as staff_store
 from bot.storage.cases import OPEN_STATUSES, STATUSES, QueueFilter, aware
 
 router = APIRouter()
@@ -109,8 +110,11 @@ async def _live_context(db: DbDep, me: SignedIn, filters: Filters) -> dict[str, 
             me.user.ui_language,
         )
     )
+    names = {u.name: u.display_name for u in await staff_store.list_users(db)}
     return {
         "rows": rows,
+        "names": names,
+        "languages": LANGUAGES,
         "counts": counts,
         "filters": filters,
         "has_more": len(found) > PAGE_SIZE,

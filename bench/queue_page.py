@@ -176,7 +176,7 @@ def _percentiles(values: list[float]) -> str:
 async def measure(settings: Settings, requests: int) -> None:
     timed = Timed(create_app(settings))
     server = uvicorn.Server(uvicorn.Config(timed, log_config=None, access_log=False))
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -88,6 +89,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"message_key": key}, signed_in, status_code=status)
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A malformed form (e.g. a missing field): a plain 400 page, never the input echoed."""
+    return await _http_error(request, StarletteHTTPException(status_code=400))
+
+
 def create_app(settings: Settings, translator: Translator | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +118,7 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
     app.add_middleware(SecurityHeaders, https=settings.dashboard_https)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, queue, cases, case_actions, attachments, admin):
         app.include_router(module.router)

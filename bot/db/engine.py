@@ -2,6 +2,8 @@
 
 One URL in the settings (`sqlite:///…` or `postgresql+psycopg://…`); the right driver is
 picked here. SQLite gets WAL, a busy timeout and foreign keys, which it lacks by default.
+Errors never carry bound parameters (`hide_parameters`): those are user texts and chat ids,
+and an error with a traceback ends up in the log.
 """
 
 from __future__ import annotations
@@ -54,19 +56,21 @@ def _prepare_sqlite_dir(url: str) -> None:
 def make_async_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         _prepare_sqlite_dir(url)
-        engine = create_async_engine(async_url(url))
+        engine = create_async_engine(async_url(url), hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=10)
+    return create_async_engine(
+        async_url(url), pool_pre_ping=True, pool_size=10, hide_parameters=True
+    )
 
 
 def make_sync_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_dir(url)
-        engine = create_engine(sync_url(url))
+        engine = create_engine(sync_url(url), hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(sync_url(url), pool_pre_ping=True)
+    return create_engine(sync_url(url), pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

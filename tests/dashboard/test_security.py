@@ -131,3 +131,8 @@ async def test_a_post_without_the_csrf_token_is_refused(
         assert (await session.get(type(opened), opened.id)).assignee is None  # type: ignore[union-attr]
     accepted = await http.post(claim, headers={"X-CSRF-Token": token})  # the htmx way
     assert accepted.status_code == 303 and accepted.headers["location"].endswith("notice=claimed")
+    # a form without its fields: a plain 400 page, never the input echoed back
+    malformed = await http.post(f"/cases/{opened.id}/reply", headers={"X-CSRF-Token": token})
+    assert malformed.status_code == 400 and malformed.headers["content-type"].startswith(
+        "text/html"
+    )

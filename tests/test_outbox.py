@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from telegram import Bot
 
 from bot.db.models import OutboxMessage
@@ -14,6 +14,16 @@ from bot.telegram.sender import OutboxSender
 from tests.fake_telegram import FakeTelegram
 
 KEY = b"test-pseudonym-key-0123456789"
+
+
+@pytest.fixture(autouse=True)
+async def _only_this_tests_messages(sessions: Any) -> None:
+    """The database is shared by the session: messages other tests left pending (the case
+    desk, the dashboard) would be sent here too and eat the failures a test queues up."""
+    async with sessions.begin() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.status == "pending").values(status="sent")
+        )
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@
 from typing import Any
 
 import pytest
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 
 from bot.actions.answers import ActionAnswer
 from bot.actions.fallback import ActionClarify, ActionOutOfScope
-from bot.actions.handoff import ActionOfferHandoff, ActionOpenCase, ValidateHandoffForm
-from bot.replies import Reply
+from bot.actions.handoff import ActionOfferHandoff, ActionOpenCase
+from bot.replies import Reply, callbacks
 
 
 def tracker(
@@ -19,16 +19,25 @@ def tracker(
     language: str = "en",
     ranking: list[dict[str, Any]] | None = None,
     events: list[dict[str, Any]] | None = None,
-    slots: dict[str, Any] | None = None,
     text: str = "…",
+    update_id: int = 1,
 ) -> Tracker:
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "intent_ranking": ranking or [{"name": intent, "confidence": confidence}],
-        "metadata": {"language": language, "update_id": 1},
+        "metadata": {"language": language, "update_id": update_id},
     }
-    return Tracker("u123", slots or {}, latest, events or [], False, None, {}, "action_listen")
+    return Tracker("u123", {}, latest, events or [], False, None, {}, "action_listen")
+
+
+def user_event(text: str, intent: str, update_id: int) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}},
+        "metadata": {"update_id": update_id},
+    }
 
 
 async def run(action: Any, track: Tracker) -> tuple[list[Reply], list[dict[str, Any]]]:
@@ -75,18 +84,22 @@ async def test_still_unclear_right_after_clarifying_hands_over_to_the_offer() ->
 
 
 @pytest.mark.parametrize(
-    ("intent", "marker"),
+    ("intent", "marker", "reason"),
     [
-        ("urgent_case", "deadline"),
-        ("request_human", "caseworker"),
-        ("nlu_fallback", "still not sure"),
+        ("urgent_case", "deadline", "urgent"),
+        ("clarify_none", "still not sure", "unclear"),
+        ("nlu_fallback", "still not sure", "unclear"),
     ],
 )
-async def test_the_offer_says_why_a_person_should_look_at_it(intent: str, marker: str) -> None:
-    replies, _ = await run(ActionOfferHandoff(), tracker(intent))
+async def test_the_offer_says_why_and_its_yes_opens_the_case_bot_side(
+    intent: str, marker: str, reason: str
+) -> None:
+    replies, _ = await run(ActionOfferHandoff(), tracker(intent, text="Frist morgen", update_id=42))
     assert replies[0].key == "handoff.offer"
     assert marker in replies[0].text
-    assert replies[0].buttons[0][0].data.startswith("r:/handoff_accept")
+    yes = callbacks.parse(replies[0].buttons[0][0].data)
+    assert yes is not None and (yes.kind, yes.extra, yes.ref) == ("handoff", reason, 42)
+    assert replies[0].buttons[0][1].data == callbacks.decline()
 
 
 async def test_out_of_scope_says_what_the_bot_can_do_and_shows_topics() -> None:
@@ -95,46 +108,25 @@ async def test_out_of_scope_says_what_the_bot_can_do_and_shows_topics() -> None:
     assert any(b.data == "t:housing" for row in replies[0].buttons for b in row)
 
 
-async def test_the_form_normalises_answers_and_rejects_typed_payloads() -> None:
-    form = ValidateHandoffForm()
-    dispatcher = CollectingDispatcher()
-    track = tracker("ask_find_flat", 0.9)
-    assert await form.validate_handoff_topic("housing", dispatcher, track, {}) == {
-        "handoff_topic": "housing"
-    }
-    assert await form.validate_handoff_topic("Wohnen", dispatcher, track, {}) == {
-        "handoff_topic": "housing"
-    }
-    assert await form.validate_handoff_topic("flat stuff", dispatcher, track, {}) == {
-        "handoff_topic": "housing"
-    }
-    assert await form.validate_handoff_topic("/handoff_accept", dispatcher, track, {}) == {
-        "handoff_topic": None
-    }
-    assert await form.validate_handoff_description("ok", dispatcher, track, {}) == {
-        "handoff_description": None
-    }
-    long = "x " * 2000
-    assert (
-        len(
-            (await form.validate_handoff_description(long, dispatcher, track, {}))[
-                "handoff_description"
-            ]
-        )
-        == 2000
+async def test_a_typed_request_for_a_person_opens_the_case_from_that_message() -> None:
+    replies, events = await run(
+        ActionOpenCase(), tracker("request_human", text="I want to talk to a real person")
     )
-    assert await form.validate_handoff_contact("here", dispatcher, track, {}) == {
-        "handoff_contact": "telegram"
-    }
+    assert events == [] and replies[0].key == "handoff.opened"
+    request = replies[0].open_case
+    assert request is not None
+    assert (request.reason, request.description) == ("request", "I want to talk to a real person")
 
 
-async def test_opening_a_case_asks_the_bot_to_do_it_and_clears_the_form() -> None:
-    slots = {
-        "handoff_topic": "bureaucracy",
-        "handoff_description": "Brief mit Frist",
-        "handoff_contact": "telegram",
-    }
-    replies, events = await run(ActionOpenCase(), tracker("inform", slots=slots))
-    assert replies[0].key == "handoff.opened"
-    assert replies[0].open_case is not None and replies[0].open_case.topic == "bureaucracy"
-    assert SlotSet("handoff_description", None) in events
+async def test_a_typed_yes_after_an_offer_opens_the_case_with_the_message_it_was_about() -> None:
+    history = [
+        user_event("Meine Duldung endet am 12.12., was tun?", "urgent_case", 7),
+        {"event": "action", "name": "action_offer_handoff"},
+        {"event": "action", "name": "action_listen"},
+        user_event("ja", "affirm", 8),
+    ]
+    replies, _ = await run(ActionOpenCase(), tracker("affirm", text="ja", events=history))
+    request = replies[0].open_case
+    assert request is not None
+    assert (request.reason, request.topic) == ("urgent", "bureaucracy")
+    assert request.description == "Meine Duldung endet am 12.12., was tun?"

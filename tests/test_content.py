@@ -66,7 +66,7 @@ def test_an_answer_offers_related_questions_a_person_and_feedback(store: Content
     assert reply is not None
     data = [b.data for row in reply.buttons for b in row]
     assert any(d.startswith("a:") for d in data)
-    assert 'r:/handoff_accept{"handoff_topic":"training"}' in data
+    assert "h:request:training" in data  # talk to a person, about this topic
     assert "f:1:training.apprenticeship_toleration" in data
     assert all(len(d.encode()) <= 64 for d in data)
     assert "Sources:" in reply.text

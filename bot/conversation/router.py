@@ -1,41 +1,31 @@
 """Deciding the replies of one turn: commands and menu buttons here, free text via Rasa.
 
 Menu navigation, /status, /privacy, /language and /delete never need Rasa, so they keep
-working while Rasa is down; questions and the caseworker handoff go through Rasa.
+working while Rasa is down; questions go through Rasa. Everything about a caseworker is
+decided before this, by `CaseRouter`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from bot.content.store import ContentStore
-from bot.conversation.model import Incoming, Outcome
-from bot.i18n import available_languages, format_date, t
+from bot.conversation.model import ChatState, Incoming, Outcome
+from bot.i18n import available_languages, t
 from bot.languages import LANGUAGES
 from bot.rasa.client import RasaTurn
 from bot.replies import Button, Reply, callbacks, compose
+from bot.replies import cases as case_replies
 from bot.storage.cases import case_number
 
 AskRasa = Callable[[str], Awaitable[RasaTurn]]
+StatusReply = Callable[[], Awaitable[Reply]]
 
 NON_TEXT_KEYS = {
     "voice": "meta.non_text.voice",
-    "photo": "meta.non_text.photo",
     "sticker": "meta.non_text.sticker",
     "location": "meta.non_text.location",
 }
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """What /status shows of one case (kept free of database types)."""
-
-    case_id: int
-    topic: str
-    status: str
-    created: dt.date
 
 
 class Router:
@@ -50,16 +40,23 @@ class Router:
         incoming: Incoming,
         language: str,
         ask_rasa: AskRasa,
-        open_cases: Callable[[], Awaitable[list[CaseSummary]]],
+        status: StatusReply,
+        state: ChatState | None = None,
     ) -> Outcome:
         if incoming.kind == "command":
-            return await self._command(incoming.text, language, ask_rasa, open_cases)
+            outcome = await self._command(incoming.text, language, status)
+            case_mode = state.case_mode if state else None
+            if case_mode is not None and incoming.text in {"start", "help"}:
+                self._remind_case_mode(outcome.replies[-1], case_mode, language)
+            return outcome
         if incoming.kind == "callback":
             return await self._callback(incoming, language, ask_rasa)
         if incoming.kind == "non_text":
             key = NON_TEXT_KEYS.get(incoming.non_text_kind, "meta.non_text.other")
             return Outcome(
-                [compose.plain(key, language)], logged_text=f"[{incoming.non_text_kind}]"
+                [compose.plain(key, language)],
+                logged_text=f"[{incoming.non_text_kind}]",
+                intent=f"non_text.{incoming.non_text_kind}",
             )
         return await self._text(incoming.text, language, ask_rasa)
 
@@ -77,13 +74,13 @@ class Router:
             turn.replies, logged_text=logged, intent=turn.intent, confidence=turn.confidence
         )
 
-    async def _command(
-        self,
-        command: str,
-        language: str,
-        ask_rasa: AskRasa,
-        open_cases: Callable[[], Awaitable[list[CaseSummary]]],
-    ) -> Outcome:
+    @staticmethod
+    def _remind_case_mode(reply: Reply, case_id: int, language: str) -> None:
+        """In case mode, say where typed messages go and how to get back to the bot."""
+        reply.text += "\n\n" + t("case.mode_hint", language, case_number=case_number(case_id))
+        reply.buttons.append(case_replies.back_row(language))
+
+    async def _command(self, command: str, language: str, status: StatusReply) -> Outcome:
         logged = f"/{command}"
         if command == "start":
             reply = compose.with_topics("meta.greet", "meta.greet", self.store, language)
@@ -91,10 +88,8 @@ class Router:
             reply = compose.with_topics("meta.help", "meta.help", self.store, language)
         elif command == "language":
             reply = self._language_menu(language)
-        elif command == "human":
-            return await self._via_rasa("/request_human", logged, ask_rasa)
         elif command == "status":
-            reply = self._status(await open_cases(), language)
+            reply = await status()
         elif command == "privacy":
             reply = compose.plain("meta.privacy", language, days=self.retention_days)
         elif command == "delete":
@@ -120,23 +115,6 @@ class Router:
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         return Reply("meta.language_menu", t("meta.language_menu", language), language, rows)
-
-    def _status(self, cases: list[CaseSummary], language: str) -> Reply:
-        if not cases:
-            return compose.plain("meta.status_none", language)
-        lines = [t("meta.status_header", language)]
-        for case in cases:
-            lines.append(
-                t(
-                    "meta.status_line",
-                    language,
-                    case_number=case_number(case.case_id),
-                    topic=t(f"topic.{case.topic}", language),
-                    status=t(f"case.status.{case.status}", language),
-                    date=format_date(case.created, language),
-                )
-            )
-        return Reply("meta.status", "\n".join(lines), language)
 
     async def _callback(self, incoming: Incoming, language: str, ask_rasa: AskRasa) -> Outcome:
         data = incoming.text
@@ -180,10 +158,14 @@ class Router:
             reply.edit_message_id = incoming.callback_message_id
             outcome.replies = [reply]
             outcome.chosen_language = parsed.value
+        else:  # case buttons are CaseRouter's; anything else here is not ours
+            return expired
         return outcome
 
     def _feedback(self, helped: bool, key: str, language: str) -> Reply:
         if helped:
             return compose.plain("feedback.thanks", language)
         topic = key.split(".", 1)[0] if key in self.store.catalog.full_keys else None
-        return compose.handoff_offer(language, "feedback.sorry", topic, key="feedback.sorry")
+        return compose.handoff_offer(
+            language, "feedback.sorry", reason="feedback", topic=topic, key="feedback.sorry"
+        )

@@ -1,8 +1,9 @@
 """One turn of the conversation, exactly once: read state, ask Rasa, then commit everything.
 
-The Rasa call happens outside any database transaction. Afterwards one transaction writes
-the chat, the logged messages, a new case (if the user completed the handoff), the outbox
-rows and marks the inbox update done — so a crash leaves either nothing or everything.
+The Rasa call (and downloading a file for a case) happens outside any database transaction.
+Afterwards one transaction writes the chat, the logged messages, what happened to a case
+(opened, a message or file added, withdrawn …), the outbox rows and marks the inbox update
+done — so a crash leaves either nothing or everything.
 """
 
 from __future__ import annotations
@@ -17,21 +18,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.content.markup import to_plain_text
 from bot.content.store import ContentStore
+from bot.conversation.attachments import fetch_into
+from bot.conversation.case_flow import CaseFlow, chat_state
+from bot.conversation.case_router import CaseRouter
 from bot.conversation.language import LanguageChoice, choose_language
-from bot.conversation.model import Incoming, Outcome
-from bot.conversation.router import CaseSummary, Router
+from bot.conversation.model import (
+    CaseStep,
+    FileSource,
+    FileUnavailable,
+    Incoming,
+    Outcome,
+)
+from bot.conversation.router import Router
 from bot.db.models import Chat, InboxUpdate
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.privacy import pseudonymise
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
 from bot.replies import Reply, compose
+from bot.replies import cases as case_replies
 from bot.storage import cases, chats, inbox, log, outbox
 from bot.telegram.payloads import reply_to_bot_api
 
 logger = logging.getLogger(__name__)
 
 RASA_RETRY_DELAYS = (5, 10, 30, 60)
+FILE_ATTEMPTS = 5  # then the user is asked to send the file again
+_CONTACT_STEPS = frozenset({"ask_contact", "set_contact"})
 
 
 def rasa_retry_delay(attempts: int) -> dt.timedelta:
@@ -53,17 +66,23 @@ class ConversationService:
         self.store = store
         self.rasa = rasa
         self.router = Router(store, settings.retention_days, settings.max_question_chars)
+        self.case_router = CaseRouter()
+        self.case_flow = CaseFlow(settings, store)
         self.forget_in_rasa = forget_in_rasa
         self.on_outbox = on_outbox
 
-    async def handle(self, incoming: Incoming) -> None:
-        """Process one stored update; raises only for unexpected errors (the caller retries)."""
+    async def handle(self, incoming: Incoming, files: FileSource | None = None) -> None:
+        """Process one stored update; raises only for unexpected errors (the caller retries).
+
+        `files` downloads a photo or document the user sent for a case (Telegram's getFile).
+        """
         async with self.sessions() as session:
             chat = await session.get(Chat, incoming.chat_id)
             row = await session.get(InboxUpdate, incoming.update_id)
             attempts = row.attempts if row else 1
             stored_language = chat.language if chat else None
             chosen = chat.language_chosen if chat else False
+            state = await chat_state(session, chat)
         pseudonym = pseudonymise(incoming.chat_id, self.settings.pseudonym_key)
         detect_from = incoming.text if incoming.kind == "text" else ""
         language = choose_language(
@@ -78,16 +97,17 @@ class ConversationService:
             metadata = {"language": language.reply_language, "update_id": incoming.update_id}
             return await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
 
-        async def list_cases() -> list[CaseSummary]:
-            async with self.sessions() as session:
-                found = await cases.cases_of_chat(session, incoming.chat_id)
-            return [CaseSummary(c.id, c.topic, c.status, c.created_at.date()) for c in found]
+        async def status() -> Reply:
+            return await self._status(incoming.chat_id, language.reply_language)
 
         try:
-            outcome = await self.router.route(
-                incoming, language.reply_language, ask_rasa, list_cases
-            )
-        except RasaUnavailable as exc:
+            outcome = self.case_router.route(
+                incoming, state, language.reply_language
+            ) or await self.router.route(incoming, language.reply_language, ask_rasa, status, state)
+            step = outcome.case_step
+            if step is not None and (step.file is not None or step.file_update_id is not None):
+                await self._fetch_file(step, incoming, files, attempts)
+        except (RasaUnavailable, FileUnavailable) as exc:
             await self._postpone(incoming, language.reply_language, attempts, str(exc), pseudonym)
             return
         if outcome.chosen_language:
@@ -105,6 +125,40 @@ class ConversationService:
             )
             outcome.replies.insert(0, notice)
         await self._commit(incoming, outcome, language, pseudonym)
+
+    async def _fetch_file(
+        self, step: CaseStep, incoming: Incoming, files: FileSource | None, attempts: int
+    ) -> None:
+        """Download a file for a case; after a few failed tries, tell the user to resend."""
+        try:
+            await fetch_into(
+                step,
+                files,
+                self.sessions,
+                incoming.chat_id,
+                incoming.update_id,
+                self.settings.attachment_max_bytes,
+            )
+        except FileUnavailable:
+            if attempts < FILE_ATTEMPTS:
+                raise
+            step.rejected = "unavailable"
+
+    async def _status(self, chat_id: int, language: str) -> Reply:
+        """/status: each open case with its state and place in the queue, and the typical wait."""
+        async with self.sessions() as session:
+            lines = [
+                case_replies.CaseLine(
+                    c.id,
+                    c.topic,
+                    c.status,
+                    c.created_at.date(),
+                    await cases.place_in_queue(session, c),
+                )
+                for c in await cases.cases_of_chat(session, chat_id)
+            ]
+            typical = await cases.median_first_response(session) if lines else None
+        return case_replies.status(lines, typical, self.settings.case_response_days, language)
 
     async def _ask_rasa(
         self, sender: str, message: str, metadata: dict[str, object], update_id: int, attempts: int
@@ -129,10 +183,10 @@ class ConversationService:
     async def _postpone(
         self, incoming: Incoming, language: str, attempts: int, error: str, pseudonym: str
     ) -> None:
-        """Rasa is unavailable: keep the update pending, apologise once per outage."""
+        """Rasa (or a file on Telegram) is unavailable: keep the update pending, apologise once."""
         delay = rasa_retry_delay(attempts)
         logger.warning(
-            "Rasa unavailable (%s); update %s of %s waits %ss (attempt %s)",
+            "unavailable (%s); update %s of %s waits %ss (attempt %s)",
             error,
             incoming.update_id,
             pseudonym,
@@ -170,34 +224,31 @@ class ConversationService:
             await chats.set_language(
                 session, chat, language.user_language, chosen=bool(outcome.chosen_language)
             )
-        inbound = log.log_message(
-            session,
-            incoming.chat_id,
-            "in",
-            outcome.logged_text,
-            language=language.user_language,
-            intent=outcome.intent,
-            confidence=outcome.confidence,
-            content_key=outcome.content_key,
-            update_id=incoming.update_id,
-        )
-        await session.flush()  # the transcript of a new case includes this message
-        for reply in outcome.replies:
-            if reply.open_case is not None:
-                case = await cases.open_case(
-                    session,
-                    incoming.chat_id,
-                    topic=reply.open_case.topic,
-                    language=language.user_language,
-                    description=reply.open_case.description,
-                    contact=reply.open_case.contact,
-                    source_update_id=incoming.update_id,
-                )
-                reply.case_id = inbound.case_id = case.id
-                reply.text = self._case_opened_text(
-                    case.id, reply.open_case.contact, reply.language
-                )
-                logger.info("case %s opened for %s", cases.case_number(case.id), chat.pseudonym)
+        replies, step = self._case_step_of(outcome)
+        if chat.awaiting and (step is None or step.kind not in _CONTACT_STEPS):
+            chat.awaiting = None  # anything but the answer leaves a half-asked question
+        inbound = None
+        if step is None or step.kind != "message":  # a thread message is logged by the case
+            inbound = log.log_message(
+                session,
+                incoming.chat_id,
+                "in",
+                outcome.logged_text,
+                language=language.user_language,
+                intent=outcome.intent,
+                confidence=outcome.confidence,
+                content_key=outcome.content_key,
+                update_id=incoming.update_id,
+            )
+            await session.flush()  # the transcript of a new case includes this message
+        if step is not None:
+            done = await self.case_flow.apply(
+                session, chat, step, incoming.update_id, language.reply_language
+            )
+            if inbound is not None and done.case_id is not None:
+                inbound.case_id = done.case_id
+            replies += done.replies
+        for reply in replies:
             log.log_message(
                 session,
                 incoming.chat_id,
@@ -211,17 +262,17 @@ class ConversationService:
             self._enqueue(session, incoming, reply)
         await inbox.mark_done(session, incoming.update_id)
 
-    def _case_opened_text(self, case_id: int, contact: str, language: str) -> str:
-        contact_key = (
-            "handoff.contact_telegram" if contact == "telegram" else "handoff.contact_other"
-        )
-        return t(
-            "handoff.opened",
-            language,
-            case_number=cases.case_number(case_id),
-            days=self.settings.case_response_days,
-            contact=t(contact_key, language),
-        )
+    @staticmethod
+    def _case_step_of(outcome: Outcome) -> tuple[list[Reply], CaseStep | None]:
+        """The replies to send as they are, and the case step (a case Rasa asked to open)."""
+        step = outcome.case_step
+        replies = []
+        for reply in outcome.replies:
+            if reply.open_case is not None and step is None:
+                step = CaseStep("open", request=reply.open_case)
+            elif reply.open_case is None:
+                replies.append(reply)
+        return replies, step
 
     @staticmethod
     def _enqueue(session: AsyncSession, incoming: Incoming, reply: Reply) -> None:

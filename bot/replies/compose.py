@@ -55,7 +55,7 @@ def answer(store: ContentStore, key: str, language: str) -> Reply | None:
         for related in entry.related
         if store.get(related, language, FALLBACK_CHAIN) is not None
     ]
-    buttons.append([Button(t("button.human", language), callbacks.handoff_accept(entry.topic))])
+    buttons.append([Button(t("button.human", language), callbacks.handoff("request", entry.topic))])
     buttons.append(
         [
             Button(t("button.helped", language), callbacks.feedback(True, key)),
@@ -71,7 +71,7 @@ def topics_keyboard(store: ContentStore, language: str) -> list[list[Button]]:
         Button(t(f"topic.{name}", language), callbacks.topic(name)) for name in store.catalog.topics
     ]
     rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
-    rows.append([Button(t("button.human", language), callbacks.rasa("/request_human"))])
+    rows.append([Button(t("button.human", language), callbacks.handoff())])
     return rows
 
 
@@ -111,10 +111,17 @@ def plain(key: str, language: str, text_key: str | None = None, **params: object
 def handoff_offer(
     language: str,
     text_key: str = "handoff.offer",
+    *,
+    reason: str = "request",
     topic: str | None = None,
+    update_id: int | None = None,
     key: str = "handoff.offer",
 ) -> Reply:
-    """'Shall I pass this to a caseworker?' with yes/no buttons (yes may carry the topic)."""
-    yes = Button(t("button.yes", language), callbacks.handoff_accept(topic))
-    no = Button(t("button.no", language), callbacks.rasa("/handoff_decline"))
+    """'Shall I pass this to a caseworker?' with yes/no buttons the bot handles itself.
+
+    Yes opens the case at once, with the message `update_id` (the one the offer is about)
+    as its description.
+    """
+    yes = Button(t("button.yes", language), callbacks.handoff(reason, topic or "other", update_id))
+    no = Button(t("button.no", language), callbacks.decline())
     return Reply(key=key, text=t(text_key, language), language=language, buttons=[[yes, no]])

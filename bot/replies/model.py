@@ -26,7 +26,8 @@ class CaseRequest:
 
     topic: str
     description: str
-    contact: str
+    contact: str = "telegram"
+    reason: str = "request"  # request | urgent | unclear | feedback | attachment (Case.reason)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Reply:
                 "topic": self.open_case.topic,
                 "description": self.open_case.description,
                 "contact": self.open_case.contact,
+                "reason": self.open_case.reason,
             }
         return payload
 
@@ -74,7 +76,8 @@ class Reply:
             open_case=CaseRequest(
                 topic=str(case["topic"]),
                 description=str(case["description"]),
-                contact=str(case["contact"]),
+                contact=str(case.get("contact") or "telegram"),
+                reason=str(case.get("reason") or "request"),
             )
             if case
             else None,

@@ -13,19 +13,20 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.conversation import ConversationService, Incoming
+from bot.telegram.files import TelegramFiles, file_ref_from_message
 
 logger = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
-BOT_COMMANDS = ("start", "help", "language", "human", "status", "privacy", "delete")
+BOT_COMMANDS = ("start", "help", "language", "human", "back", "status", "privacy", "delete")
 
 
 def _non_text_kind(message: Message) -> str:
     if message.voice or message.audio or message.video_note:
         return "voice"
-    if message.photo or message.document or message.video:
-        return "photo"
+    if message.photo or message.document:
+        return "photo"  # a letter, maybe: can go to a case
     if message.sticker or message.animation:
         return "sticker"
     if message.location or message.venue:
@@ -41,6 +42,11 @@ def _client_language(update: Update) -> str | None:
 class TelegramHandlers:
     def __init__(self, service: ConversationService) -> None:
         self.service = service
+        self.max_file_bytes = service.settings.attachment_max_bytes
+
+    def _files(self, context: ContextTypes.DEFAULT_TYPE) -> TelegramFiles:
+        """Downloads a photo or document for a case through this bot's connection."""
+        return TelegramFiles(context.bot, self.max_file_bytes)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, self.on_command))
@@ -78,18 +84,22 @@ class TelegramHandlers:
         )
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Voice, photos, stickers, locations …: a helpful reply instead of silence."""
+        """Photos and documents (for a case), voice, stickers …: never silence."""
         message = update.effective_message
         assert message is not None
         kind = _non_text_kind(message)
+        file = file_ref_from_message(message.to_dict(), self.max_file_bytes)
         await self.service.handle(
             Incoming(
                 update.update_id,
                 message.chat_id,
                 "non_text",
+                text=file.caption if file else "",
                 non_text_kind=kind,
                 client_language=_client_language(update),
-            )
+                file=file,
+            ),
+            self._files(context),
         )
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,5 +120,6 @@ class TelegramHandlers:
                 query.data or "",
                 client_language=query.from_user.language_code,
                 callback_message_id=message_id,
-            )
+            ),
+            self._files(context),
         )

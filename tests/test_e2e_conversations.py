@@ -109,20 +109,11 @@ async def test_an_urgent_letter_becomes_a_case_with_number_and_honest_expectatio
     assistant: Assistant, user: UserChat
 ) -> None:
     await user.says("Wie finde ich eine Wohnung?")
-    [offer] = await user.says(
-        "Ich habe eine Ablehnung bekommen und die Frist endet morgen, was soll ich tun?"
-    )
+    letter = "Ich habe eine Ablehnung bekommen und die Frist endet morgen, was soll ich tun?"
+    [offer] = await user.says(letter)
     assert "Frist" in offer.text and "Soll ich es weitergeben?" in offer.text
-    [ask_topic] = await user.presses(offer.button("Ja"), on=offer)
-    assert ask_topic.text == "Worum geht es?"
-    [ask_description] = await user.presses(ask_topic.button("Ämter"), on=ask_topic)
-    assert "beschreiben Sie" in ask_description.text
-    [ask_contact] = await user.says(
-        "Brief vom BAMF, Ablehnung, Klagefrist eine Woche <b>bitte</b> helfen"
-    )
-    assert "erreichen" in ask_contact.text
-    [opened] = await user.presses(ask_contact.button("Telegram"), on=ask_contact)
-    assert "GK-" in opened.text and "Werktagen" in opened.text and "hier in Telegram" in opened.text
+    [opened] = await user.presses(offer.button("Ja"), on=offer)
+    assert "GK-" in opened.text and "112" in opened.text and "Foto" in opened.text
 
     async with assistant.sessions() as session:
         [case] = (await session.scalars(select(Case).where(Case.chat_id == user.chat_id))).all()
@@ -133,7 +124,7 @@ async def test_an_urgent_letter_becomes_a_case_with_number_and_honest_expectatio
         "de",
         "telegram",
     )
-    assert "Klagefrist" in case.description
+    assert (case.description, case.reason, case.urgency) == (letter, "urgent", 2)
     transcript = [m["text"] for m in case.transcript["messages"]]
     assert "Wie finde ich eine Wohnung?" in transcript
     log = await logged(assistant, user.chat_id)
@@ -144,10 +135,10 @@ async def test_an_urgent_letter_becomes_a_case_with_number_and_honest_expectatio
     assert f"GK-{case.id:05d}" in status.text and "wartet auf eine Beraterin" in status.text
 
 
-async def test_human_command_offers_a_person_and_no_keeps_the_conversation(
+async def test_an_offer_declined_keeps_the_conversation_and_opens_no_case(
     assistant: Assistant, user: UserChat
 ) -> None:
-    [offer] = await user.says("/human")
+    [offer] = await user.says("Meine Duldung wurde heute nicht verlängert")
     [declined] = await user.presses(offer.button("Nein"), on=offer)
     assert "/human" in declined.text
     [status] = await user.says("/status")
@@ -169,7 +160,7 @@ async def test_non_text_messages_get_a_helpful_reply(assistant: Assistant, user:
     [photo] = await user.sends(
         {"photo": [{"file_id": "p1", "file_unique_id": "p1", "width": 10, "height": 10}]}
     )
-    assert "/human" in photo.text
+    assert photo.buttons[0][1].startswith("p:")  # offers a caseworker
     [sticker] = await user.sends(
         {"sticker": {"file_id": "s1", "file_unique_id": "s1", "width": 1, "height": 1,
                      "is_animated": False, "is_video": False, "type": "regular"}}
@@ -253,16 +244,3 @@ async def test_a_redelivered_update_is_answered_only_once(
     user.telegram.replay_all_once()  # Telegram sends everything again, as after a lost ack
     user.seen = 1
     await user.hears_nothing_more(2.0)
-
-
-async def test_the_handoff_can_be_cancelled_midway_and_opens_no_case(
-    assistant: Assistant, user: UserChat
-) -> None:
-    [offer] = await user.says("/human")
-    [ask_topic] = await user.presses(offer.button("Ja"), on=offer)
-    [cancelled] = await user.presses(ask_topic.button("Abbrechen"), on=ask_topic)
-    assert "Es wurde keine Anfrage erstellt" in cancelled.text
-    [answer] = await user.says("Wie finde ich eine Wohnung?")  # back to normal questions
-    assert "Quellen" in answer.text
-    async with assistant.sessions() as session:
-        assert not (await session.scalars(select(Case).where(Case.chat_id == user.chat_id))).all()

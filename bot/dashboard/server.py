@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.dashboard.app import create_app
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.storage import staff as staff_store
+from bot.translation import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,13 @@ async def hint_first_admin(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def dashboard_running(settings: Settings) -> AsyncIterator[str]:
+async def dashboard_running(
+    settings: Settings, translator: Translator | None = None
+) -> AsyncIterator[str]:
     """Serve the dashboard while the block runs; yields its address."""
     sock = _bind(settings.dashboard_host, settings.dashboard_port)
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, translator),
         log_config=None,
         access_log=False,  # URLs hold case numbers; the audit log says who read what
         server_header=False,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from playwright.async_api import Dialog, Page, expect
 from sqlalchemy import select
 
+from bot.dashboard.server import dashboard_running
 from bot.db.models import Case, OutboxMessage
 from bot.storage.cases import case_number
+from tests.conftest import make_settings
 from tests.dashboard.conftest import (
     Account,
     Dashboard,
@@ -16,6 +18,7 @@ from tests.dashboard.conftest import (
     sign_in,
     user_writes,
 )
+from tests.servers import free_port
 
 HOSTILE = "<script>alert(1)</script><b>x</b>"
 
@@ -120,3 +123,58 @@ async def test_user_text_is_shown_as_text_and_new_messages_appear_live(
     )
     assert await page.locator("#main i").count() == 0
     assert dialogs == []
+
+
+async def test_release_and_hand_over_and_only_the_holder_answers(
+    page: Page, dashboard: Dashboard, caseworker: Account, chat_id: int
+) -> None:
+    opened = await open_case(dashboard, chat_id)
+    colleague = await make_account(dashboard, display_name="Cem Colleague")
+    await sign_in(page, dashboard, caseworker)
+    await page.goto(f"{dashboard.url}/cases/{opened.id}")
+    await page.get_by_role("button", name="Fall übernehmen").click()
+    await page.get_by_role("button", name="Fall zurückgeben").click()
+    await expect(page.locator("#notice")).to_contain_text("zurück in der Warteschlange")
+    await expect(page.locator("#holder")).to_have_text("Noch niemand")
+    await expect(page.locator("#case-status")).to_have_text("Offen")
+
+    await page.get_by_role("button", name="Fall übernehmen").click()
+    await page.get_by_label("Übergeben an").select_option(colleague.name)
+    await page.get_by_role("button", name="Übergeben", exact=True).click()
+    await expect(page.locator("#notice")).to_contain_text("an Cem Colleague übergeben")
+    await expect(page.locator("#holder")).to_have_text("Cem Colleague")
+    await expect(page.get_by_label("Antwort an die Person")).to_have_count(0)
+    await expect(page.get_by_text("Cem Colleague bearbeitet diesen Fall")).to_be_visible()
+
+    # a forged reply from the former holder is refused, nothing reaches the user
+    token = await page.locator('input[name="csrf_token"]').first.input_value()
+    forged = await page.request.post(
+        f"{dashboard.url}/cases/{opened.id}/reply",
+        form={"csrf_token": token, "text": "Ich antworte trotzdem"},
+    )
+    assert forged.url.endswith("notice=taken")
+    assert not any("Ich antworte trotzdem" in text for text in await _outbox(dashboard, chat_id))
+
+
+async def test_a_machine_translation_is_shown_under_the_original(
+    page: Page, dashboard: Dashboard, caseworker: Account, chat_id: int
+) -> None:
+    class Bracketing:
+        """Stands in for the machine-translation service (on the internet, unreachable here)."""
+
+        async def translate(self, text: str, source: str | None, target: str) -> str | None:
+            return f"[{source}→{target}] {text}"
+
+    settings = make_settings(
+        DATABASE_URL=dashboard.settings.database_url,
+        DATA_DIR=str(dashboard.settings.data_dir),
+        DASHBOARD_PORT=str(free_port()),
+    )
+    opened = await open_case(dashboard, chat_id, language="ar")
+    await user_writes(dashboard, opened.id, "مرحبا <b>")
+    async with dashboard_running(settings, translator=Bracketing()) as url:
+        await sign_in(page, Dashboard(url, settings, dashboard.sessions), caseworker)
+        await page.goto(f"{url}/cases/{opened.id}")
+        last = page.locator(".from-user").last
+        await expect(last.locator(".text")).to_have_text("مرحبا <b>")
+        await expect(last.locator(".translation")).to_contain_text("[ar→de] مرحبا <b>")

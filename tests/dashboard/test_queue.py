@@ -46,9 +46,13 @@ async def test_filters_and_order_put_the_right_cases_first(
     today = utcnow().date()
     plain = await open_case(dashboard, chat_id, topic="housing", language="en")
     soon = await open_case(
-        dashboard, chat_id + 1, topic="housing", language="ar", urgency=2,
+        dashboard,
+        chat_id + 1,
+        topic="housing",
+        language="ar",
+        urgency=2,
         deadline=today + dt.timedelta(days=2),
-    )  # fmt: skip
+    )
     later = await open_case(dashboard, chat_id + 2, topic="courses", language="en", urgency=1)
     await sign_in(page, dashboard, caseworker)
     ids = await page.locator("table.queue tbody tr").evaluate_all("rows => rows.map(r => r.id)")

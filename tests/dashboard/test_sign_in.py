@@ -85,12 +85,20 @@ async def test_accounts_are_made_on_the_command_line(
     password_file = _write(tmp_path / "pw", "a long enough password\n")
     made = _cli(
         dashboard,
-        "user", "add", "carla.k", "--role", "caseworker",
-        "--password-file", password_file, "--display-name", "Carla K.",
-    )  # fmt: skip
+        "user",
+        "add",
+        "carla.k",
+        "--role",
+        "caseworker",
+        "--password-file",
+        password_file,
+        "--display-name",
+        "Carla K.",
+    )
     assert made.returncode == 0, made.stderr
-    again = _cli(dashboard, "user", "add", "carla.k", "--role", "admin",
-                 "--password-file", password_file)  # fmt: skip
+    again = _cli(
+        dashboard, "user", "add", "carla.k", "--role", "admin", "--password-file", password_file
+    )
     assert again.returncode == 2 and "already" in again.stderr
     _write(tmp_path / "pw", "short\n")
     weak = _cli(

@@ -109,9 +109,13 @@ async def login(
         failures = await staff_store.failures_since(db, keys, now - FAILURE_WINDOW)
     if any(count >= MAX_FAILURES[key.split(":")[0]] for key, count in failures.items()):
         return _login_page(
-            request, lang, error="login.throttled", name=account, next_path=next or "/",
+            request,
+            lang,
+            error="login.throttled",
+            name=account,
+            next_path=next or "/",
             status_code=429,
-        )  # fmt: skip
+        )
     async with sessions() as db:
         user = await staff_store.find_user(db, account) if account else None
     stored_hash = user.password_hash if user is not None else None
@@ -121,9 +125,13 @@ async def login(
             staff_store.record_failure(db, keys)
             await staff_store.purge_failures(db, now - FAILURE_WINDOW)
         return _login_page(
-            request, lang, error="login.failed", name=account, next_path=next or "/",
+            request,
+            lang,
+            error="login.failed",
+            name=account,
+            next_path=next or "/",
             status_code=401,
-        )  # fmt: skip
+        )
     token, csrf = new_token(), new_token()
     previous = request.cookies.get(SESSION_COOKIE)
     async with sessions.begin() as db:

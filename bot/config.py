@@ -16,6 +16,8 @@ from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_TRANSLATOR_URL = "https://translate.googleapis.com"
+TRANSLATORS = ("none", "googletrans")
 
 
 class ConfigError(ValueError):
@@ -51,6 +53,11 @@ class Settings:
     office_hours: str = "Mon-Fri 09:00-16:00"
     timezone: str = "Europe/Berlin"
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Machine translation between caseworkers and users: off unless the operator opts in,
+    # because it sends users' messages to an outside service (see README, /privacy).
+    translator: str = "none"
+    translator_url: str = DEFAULT_TRANSLATOR_URL
+    translator_timeout: float = 4.0
 
     @property
     def dashboard_url(self) -> str:
@@ -117,6 +124,24 @@ def _office_hours(raw: str | None, timezone: str) -> str:
     return value
 
 
+def _translator(values: Mapping[str, str | None]) -> tuple[str, str, float]:
+    """TRANSLATOR (none | googletrans), TRANSLATOR_URL and TRANSLATOR_TIMEOUT (seconds)."""
+    name = (values.get("TRANSLATOR") or "none").strip().lower()
+    if name not in TRANSLATORS:
+        raise ConfigError(f"TRANSLATOR must be one of {', '.join(TRANSLATORS)}, got {name!r}")
+    url = (values.get("TRANSLATOR_URL") or DEFAULT_TRANSLATOR_URL).strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f"TRANSLATOR_URL must start with https:// or http://, got {url!r}")
+    raw = (values.get("TRANSLATOR_TIMEOUT") or "").strip()
+    try:
+        timeout = float(raw) if raw else 4.0
+    except ValueError as exc:
+        raise ConfigError(f"TRANSLATOR_TIMEOUT must be a number of seconds, got {raw!r}") from exc
+    if not 0 < timeout <= 30:
+        raise ConfigError(f"TRANSLATOR_TIMEOUT must be between 0 and 30 seconds, got {raw!r}")
+    return name, url, timeout
+
+
 def _pseudonym_key(values: Mapping[str, str | None], data_dir: Path) -> bytes:
     """The secret behind chat pseudonyms: from PSEUDONYM_KEY, else a key file made once.
 
@@ -166,6 +191,7 @@ def load_settings(
 
     timezone = values.get("TIMEZONE") or "Europe/Berlin"
     token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    translator, translator_url, translator_timeout = _translator(values)
     if token is not None and ":" not in token:
         raise ConfigError("TELEGRAM_BOT_TOKEN looks wrong: BotFather tokens look like 123456:ABC…")
 
@@ -195,4 +221,7 @@ def load_settings(
         office_hours=_office_hours(values.get("OFFICE_HOURS"), timezone),
         timezone=timezone,
         attachment_max_bytes=_int(values, "ATTACHMENT_MAX_MB", 10) * 1024 * 1024,
+        translator=translator,
+        translator_url=translator_url,
+        translator_timeout=translator_timeout,
     )

@@ -9,6 +9,7 @@
 - `case_attachments`: photos and documents a user sent for a case (deleted with it).
 - `staff_users`, `staff_sessions`, `login_failures`: dashboard accounts and sign-in.
 - `audit_events`: who opened, claimed, answered or changed which case, and when.
+- `translations`: machine translations, sealed with a key derived from the original text.
 """
 
 from __future__ import annotations
@@ -203,6 +204,22 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))  # login | view | claim | reply | status …
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class Translation(Base):
+    """A cached machine translation, found and sealed by keys derived from the original.
+
+    `digest` is a keyed hash of (source, target, text); `sealed` is the translation encrypted
+    with a key derived from the same original. Only someone who has the original text can
+    read a row, so erasing a user's messages (/delete) also makes their translations unreadable
+    without the cache having to know whose text it was.
+    """
+
+    __tablename__ = "translations"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ConversationMessage(Base):

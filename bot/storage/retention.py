@@ -2,7 +2,8 @@
 
 Conversation data goes after `retention_days`; raw updates and delivered messages after a
 week (they only exist to survive crashes); chats silent for longer than the retention period
-are erased with everything they hold, unless a case of theirs is still open.
+are erased with everything they hold, unless a case of theirs is still open. Cached machine
+translations go after `retention_days` too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import logging
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate, OutboxMessage, utcnow
+from bot.db.models import (
+    Case,
+    Chat,
+    ConversationMessage,
+    InboxUpdate,
+    OutboxMessage,
+    Translation,
+    utcnow,
+)
 from bot.storage.cases import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,7 @@ async def purge(session: AsyncSession, retention_days: int) -> dict[str, int]:
         "outbox": delete(OutboxMessage).where(
             OutboxMessage.status != "pending", OutboxMessage.created_at < delivery_horizon
         ),
+        "translations": delete(Translation).where(Translation.created_at < horizon),
     }
     counts: dict[str, int] = {}
     for name, statement in statements.items():

@@ -1,4 +1,5 @@
-"""caseworkers: case urgency and response times, case history, attachments, staff accounts
+"""caseworkers: case urgency and response times, case history, attachments, staff accounts,
+translation cache
 
 Revision ID: 0002
 Revises: 0001
@@ -118,9 +119,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_events_at", "audit_events", ["at"], unique=False)
     op.create_index("ix_audit_events_case_id", "audit_events", ["case_id"], unique=False)
+    op.create_table(
+        "translations",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("digest"),
+    )
+    op.create_index("ix_translations_created_at", "translations", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("translations")
     for table in ("audit_events", "login_failures", "staff_sessions", "staff_users"):
         op.drop_table(table)
     op.drop_table("case_attachments")

@@ -3,13 +3,17 @@ accounts, and editors who have no business with cases."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from playwright.async_api import Page, expect
+from sqlalchemy import update
 
+from bot.db.models import StaffSession, utcnow
+from bot.storage import staff
 from tests.dashboard.conftest import Account, Dashboard, make_account, sign_in
 from tests.servers import ROOT
 
@@ -122,3 +126,21 @@ async def test_an_editor_signs_in_but_sees_no_cases(page: Page, dashboard: Dashb
     for path in ("/queue", "/queue/live", "/cases/1", "/attachments/1", "/admin"):
         response = await page.goto(f"{dashboard.url}{path}")
         assert response is not None and response.status == 403, path
+
+
+async def test_an_idle_queue_tab_goes_to_the_sign_in_page_by_itself(
+    page: Page, dashboard: Dashboard, caseworker: Account
+) -> None:
+    await sign_in(page, dashboard, caseworker)
+    await expect(page.get_by_role("heading", name="Warteschlange")).to_be_visible()
+    idle = dt.timedelta(minutes=dashboard.settings.dashboard_idle_minutes + 1)
+    async with dashboard.sessions.begin() as session:
+        user = await staff.find_user(session, caseworker.name)
+        assert user is not None
+        await session.execute(
+            update(StaffSession)
+            .where(StaffSession.user_id == user.id)
+            .values(last_seen_at=utcnow() - idle)
+        )
+    await page.wait_for_url("**/login?expired=1", timeout=15_000)  # the next poll
+    await expect(page.get_by_text("Ihre Sitzung ist abgelaufen")).to_be_visible()

@@ -6,6 +6,9 @@ serve                     only the bot, for a Rasa server already running at RAS
 setup                     install Rasa and train the model if the training data changed
 actions [--port N]        run the Rasa action server (started by `run`)
 content check             check the content files (sources, dates, languages, length)
+content translate --lang LANG [--keys KEY ...]
+                          draft missing translations from German (status: machine; needs
+                          TRANSLATOR=googletrans); never overwrites a file
 export conversations [--since DATE]   conversation log as JSONL on stdout
 nlu evaluate              intent accuracy per language on nlu/test/ (needs a running Rasa)
 db upgrade                apply database migrations
@@ -51,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     actions = sub.add_parser("actions", help="run the Rasa action server")
     actions.add_argument("--port", type=int, default=None)
     content = sub.add_parser("content", help="content tools")
-    content.add_argument("what", choices=["check"])
+    content.add_argument("what", choices=["check", "translate"])
+    content.add_argument("--lang", default=None, help="translate: the target language")
+    content.add_argument(
+        "--keys", nargs="+", default=None, help="translate: only these keys (default: all)"
+    )
     export = sub.add_parser("export", help="export data")
     export.add_argument("what", choices=["conversations"])
     export.add_argument("--since", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD")
@@ -141,6 +148,61 @@ def _content_check(settings: Settings) -> int:
     return 1 if errors else 0
 
 
+async def _content_translate(settings: Settings, language: str, keys: list[str] | None) -> int:
+    from bot.db.engine import make_async_engine, make_sessionmaker
+    from bot.translation.drafts import UnknownKey, draft_missing
+    from bot.translation.service import build_translator, close_translator
+
+    engine = make_async_engine(settings.database_url)
+    translator = build_translator(settings, make_sessionmaker(engine))
+    # This command reports an unreachable service itself, in one line.
+    logging.getLogger("bot.translation.service").setLevel(logging.ERROR)
+    try:
+        report = await draft_missing(settings.content_dir, language, translator, keys)
+    except UnknownKey as exc:
+        print(f"unknown key {exc} (see content/catalog.yml)", file=sys.stderr)
+        return 2
+    finally:
+        await close_translator(translator)
+        await engine.dispose()
+    root = settings.project_root
+    for path in report.written:
+        print(f"drafted {path.relative_to(root)} (status: machine, needs an editor's review)")
+    for key in report.no_source:
+        print(f"skipped {key}: no German file")
+    print(f"{len(report.written)} drafted, {len(report.existing)} already there")
+    if report.failed is not None:
+        print(
+            f"the translation service at {settings.translator_url} did not answer "
+            f"(stopped at {report.failed}); try again later",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _content(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.languages import LANGUAGES
+
+    if args.what == "check":
+        return _content_check(settings)
+    if args.lang not in LANGUAGES or args.lang == "de":
+        codes = ", ".join(code for code in LANGUAGES if code != "de")
+        print(f"content translate needs --lang, one of: {codes}", file=sys.stderr)
+        return 2
+    if settings.translator == "none":
+        print(
+            "no translator configured: set TRANSLATOR=googletrans (sends the German texts "
+            "to Google Translate) and run again",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return asyncio.run(_content_translate(settings, args.lang, args.keys))
+
+
 def _export(settings: Settings, since: dt.date | None) -> int:
     from bot.db.engine import make_sync_engine
     from bot.export import conversation_records, write_jsonl
@@ -207,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "actions":
         return _actions(settings, args.port)
     if args.command == "content":
-        return _content_check(settings)
+        return _content(settings, args)
     if args.command == "export":
         return _export(settings, args.since)
     if args.command == "nlu":

@@ -1,5 +1,4 @@
-"""caseworkers: case urgency and response times, case history, attachments, staff accounts,
-translation cache
+"""caseworkers: case urgency and response times, case history, attachments, staff accounts, translation cache
 
 Revision ID: 0002
 Revises: 0001

@@ -7,10 +7,12 @@ Telegram is down). The dashboard calls only this; it never writes cases by hand.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.content.markup import TELEGRAM_LIMIT
 from bot.db.models import Case, Chat
 from bot.i18n import t
 from bot.replies import Button, Reply, callbacks
@@ -45,6 +47,27 @@ def _enqueue(session: AsyncSession, chat_id: int, reply: Reply) -> None:
 
 def _back_button(language: str) -> list[list[Button]]:
     return [[Button(t("button.back_to_bot", language), callbacks.back_to_bot())]]
+
+
+def _reply_messages(header: str, original: str | None, language: str) -> list[str]:
+    """The caseworker's answer as Telegram HTML, one message if it fits, else two.
+
+    A machine-translated answer is marked, and the German original follows as an expandable
+    quote: one tap opens it. Telegram cuts messages at 4,096 characters and a quote must not
+    be cut, so when both do not fit in one message the original gets a message of its own.
+    """
+    hint = t("case.reply_hint", language)
+    if original is None:
+        return [f"{header}\n\n{hint}"]
+    marked = f"{header}\n\n{t('case.reply_machine', language)}"
+    quote = f"<blockquote expandable>{html.escape(original, quote=False)}</blockquote>"
+    single = f"{marked}\n{quote}\n\n{hint}"
+    if len(single) <= TELEGRAM_LIMIT:
+        return [single]
+    second = f"{quote}\n\n{hint}"
+    if len(second) > TELEGRAM_LIMIT:  # only with a flood of escaped characters: plain text
+        second = f"{html.escape(original, quote=False)}\n\n{hint}"
+    return [marked, second]
 
 
 class CaseDesk:
@@ -138,26 +161,28 @@ class CaseDesk:
                 await session.refresh(found)
             language = found.language
             body = (sent_text or message).strip()
-            reply_text = (
-                t(
-                    "case.reply",
-                    language,
-                    name=staff.display_name,
-                    case_number=case_number(case_id),
-                    text=body,
-                )
-                + "\n\n"
-                + t("case.reply_hint", language)
+            header = t(
+                "case.reply",
+                language,
+                name=staff.display_name,
+                case_number=case_number(case_id),
+                text=body,
             )
-            reply = Reply(
-                "case.reply", reply_text, language, _back_button(language), case_id=case_id
-            )
+            translated = body != message
+            texts = _reply_messages(header, message if translated else None, language)
             cases.record_reply(session, found, staff.name, message)
             chat = await session.get(Chat, found.chat_id)
             if chat is not None:
                 # The user's answer to a caseworker belongs in the case, not to the bot.
                 chat.case_mode_case_id = case_id
-            _enqueue(session, found.chat_id, reply)
+            for index, text in enumerate(texts):
+                last = index == len(texts) - 1
+                buttons = _back_button(language) if last else []
+                _enqueue(
+                    session,
+                    found.chat_id,
+                    Reply("case.reply", text, language, buttons, case_id=case_id),
+                )
             audit.record(session, staff.name, "reply", case_id)
 
     async def set_status(self, case_id: int, staff: Staff, status: str) -> bool:

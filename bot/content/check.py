@@ -162,6 +162,8 @@ def check_translation(entry: ContentEntry, source: ContentEntry | None) -> list[
         if entry.status == "machine":
             return [Finding("error", where, "machine translation without 'source_hash'")]
         return []
+    if entry.source_hash == "PENDING":
+        return [Finding("warning", where, "source_hash is still PENDING: stamp it")]
     if entry.source_hash != source.fingerprint:
         return [
             Finding(

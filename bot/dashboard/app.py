@@ -22,10 +22,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.cases.desk import CaseDesk
 from bot.config import Settings
 from bot.dashboard.deps import LoginRequired, check_csrf, optional_staff, render
-from bot.dashboard.routes import admin, attachments, auth, case_actions, cases, queue
+from bot.dashboard.routes import (
+    admin,
+    attachments,
+    auth,
+    case_actions,
+    cases,
+    queue,
+    reply_translation,
+)
 from bot.dashboard.templating import make_templates
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.translation import NoTranslator, Translator
+from bot.translation.service import build_translator, close_translator
 
 STATIC_DIR = Path(__file__).parent / "static"
 CSP = (
@@ -100,9 +109,13 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
         engine = make_async_engine(settings.database_url)
         app.state.sessions = make_sessionmaker(engine)
         app.state.desk = CaseDesk(app.state.sessions)
+        if translator is None:  # the one TRANSLATOR asks for, with its cache in our database
+            app.state.translator = build_translator(settings, app.state.sessions)
         try:
             yield
         finally:
+            if translator is None:
+                await close_translator(app.state.translator)
             await engine.dispose()
 
     app = FastAPI(
@@ -120,6 +133,6 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, queue, cases, case_actions, attachments, admin):
+    for module in (auth, queue, cases, case_actions, reply_translation, attachments, admin):
         app.include_router(module.router)
     return app

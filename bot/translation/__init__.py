@@ -11,9 +11,12 @@ cache, a timeout and a rest after failures in front of the googletrans backend
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Protocol
 
 GERMAN = "de"
+CONCURRENT_REQUESTS = 4
 
 
 class Translator(Protocol):
@@ -41,3 +44,20 @@ async def to_german(translator: Translator, text: str, language: str | None) -> 
     if german is None or german.strip() == text.strip():
         return None
     return german
+
+
+async def translate_all(
+    translator: Translator, texts: Sequence[str], source: str | None, target: str
+) -> list[str | None]:
+    """Each text in `target` (None where there is none), a few at a time.
+
+    A case page can hold dozens of messages: one after the other, uncached, they would add
+    up; all at once, they would hammer the service. Cached ones return at once either way.
+    """
+    gate = asyncio.Semaphore(CONCURRENT_REQUESTS)
+
+    async def one(text: str) -> str | None:
+        async with gate:
+            return await translator.translate(text, source, target)
+
+    return list(await asyncio.gather(*(one(text) for text in texts)))

@@ -96,12 +96,17 @@ async def reply(
     desk: DeskDep,
     text: ReplyText,
     sent_text: Annotated[str | None, Form(max_length=20_000)] = None,
+    translated_from: Annotated[str | None, Form(max_length=20_000)] = None,
 ) -> Response:
-    """`sent_text`: what the user receives when it differs (a checked machine translation)."""
+    """`sent_text`: what the user receives when it differs (a checked machine translation);
+    `translated_from`: the German it was made from, which must still be the reply."""
     if await _held_by_someone_else(db, case_id, me):
         return _back(case_id, "taken")
     if not text.strip():
         return _back(case_id, "reply_empty")
+    translated = bool((sent_text or "").strip())
+    if translated and translated_from is not None and translated_from.strip() != text.strip():
+        return _back(case_id, "reply_translation_stale", "#reply")
     try:
         await desk.reply(case_id, me.staff, text, sent_text=(sent_text or "").strip() or None)
     except NotAllowed:

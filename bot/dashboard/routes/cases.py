@@ -31,7 +31,7 @@ from bot.languages import LANGUAGES
 from bot.storage import cases
 from bot.storage import staff as staff_store
 from bot.storage.cases import STATUSES, ThreadEntry
-from bot.translation import Translator
+from bot.translation import NoTranslator, Translator, translate_all
 
 router = APIRouter()
 
@@ -46,6 +46,7 @@ NOTICES = {
     "replied": ("case.notice.replied", False),
     "reply_empty": ("case.notice.reply_empty", True),
     "reply_too_long": ("case.notice.reply_too_long", True),
+    "reply_translation_stale": ("case.notice.reply_translation_stale", True),
     "reply_resolved": ("case.notice.reply_resolved", True),
     "noted": ("case.notice.noted", False),
     "note_empty": ("case.notice.note_empty", True),
@@ -82,12 +83,23 @@ async def _lines(
             .order_by(CaseEvent.id)
         )
     )
+    # The user's words also in the caseworker's language (cached; a few requests at a time).
+    foreign = list(
+        dict.fromkeys(
+            e.text
+            for e in entries
+            if e.direction == "in" and e.attachment_id is None and found.language != language
+        )
+    )
+    translations = dict(
+        zip(
+            foreign, await translate_all(translator, foreign, found.language, language), strict=True
+        )
+    )
     lines = []
     for entry in entries:
         if entry.direction == "in":
-            translation = None
-            if entry.attachment_id is None and found.language != language:
-                translation = await translator.translate(entry.text, found.language, language)
+            translation = translations.get(entry.text) if entry.attachment_id is None else None
             media_type = media.get(entry.attachment_id) if entry.attachment_id else None
             lines.append(Line(entry, "user", entry.text, None, translation, media_type))
         elif entry.content_key == "case.reply" and entry.in_thread:
@@ -112,7 +124,8 @@ async def _thread_context(
     lines = await _lines(db, found, translator, me.user.ui_language, names)
     fingerprint = repr(
         (
-            [(line.entry.at, line.who, len(line.text)) for line in lines],
+            # a translation that arrives later (service back) must reach an open page too
+            [(line.entry.at, line.who, len(line.text), bool(line.translation)) for line in lines],
             found.status,
             found.assignee,
             me.user.ui_language,
@@ -159,6 +172,7 @@ async def case_page(
             "notice_key": notice_key,
             "notice_problem": notice_problem,
             "may_act": found.assignee in (None, me.user.name) or me.is_admin,
+            "may_translate": found.language != "de" and not isinstance(translator, NoTranslator),
         },
         me,
     )

@@ -15,6 +15,7 @@ _QUIET = (
     "apscheduler",
     "sanic.access",
     "alembic.runtime.plugins",
+    "uvicorn.error",  # start-up chatter; errors (WARNING and up) still show
 )
 
 

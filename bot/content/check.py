@@ -148,8 +148,8 @@ def check_entry(entry: ContentEntry, known_keys: set[str], today: dt.date) -> li
             error(f"looks like a phone number ('{number}'): never publish unconfirmed numbers")
     if _HOURS.search(entry.body):
         warn("looks like opening hours: confirm them with the office or remove them")
-    if entry.needs_local_review:
-        warn("marked needs_local_review: a local detail must be confirmed by an editor")
+    if entry.needs_local_review and entry.language == SOURCE_LANGUAGE:
+        warn("marked needs_local_review: a local detail must be confirmed (all languages)")
     return found
 
 

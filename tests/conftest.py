@@ -215,3 +215,16 @@ class UserChat:
 @pytest.fixture
 def user(telegram: FakeTelegram, chat_id: int) -> UserChat:
     return UserChat(telegram, chat_id)
+
+
+CHAT_ID_SPACING = 100
+
+
+@pytest.fixture(autouse=True)
+def _chat_ids_kept_apart() -> Iterator[None]:
+    """Some tests use `chat_id + 1`, `+ 2` … for more chats (the queue, the case desk). After
+    each test the counter jumps ahead, so those chats are never the next test's user, who
+    would otherwise meet another test's language and open cases."""
+    yield
+    for _ in range(CHAT_ID_SPACING):
+        next(_chat_ids)

@@ -11,6 +11,7 @@ from bot.cases.office_hours import OfficeHours
 from bot.conversation.attachments import checked, media_type_of, safe_file_name
 from bot.conversation.contact import normalised_contact
 from bot.conversation.model import FileRef, FileRejected
+from bot.i18n import format_date
 from bot.replies import callbacks
 from bot.replies import cases as case_replies
 from bot.telegram.files import file_ref_from_message
@@ -39,7 +40,10 @@ def test_a_case_opened_outside_office_hours_says_when_someone_looks_and_the_emer
     info = case_replies.Opened(12, None, 2, hours.next_opening(saturday))
     german = case_replies.opened(info, "de")
     assert "GK-00012" in german.text
-    assert "Ab Montag, 30.11.2026, 09:00 Uhr" in german.text
+    monday = case_replies.moment(dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN), "de")
+    assert "Montag" in monday and "09:00" in monday
+    assert format_date(dt.date(2026, 11, 30), "de") in monday
+    assert f"Ab {monday}" in german.text
     assert "112" in german.text and "110" in german.text
     assert "innerhalb von 2 Werktagen" in german.text  # no data yet: the configured figure
     data = [b.data for row in german.buttons for b in row]

@@ -91,9 +91,9 @@ async def test_a_reply_reaches_the_user_and_resolving_asks_whether_it_helped(
     assert "marked as resolved" in texts[-1]
     async with sessions() as session:
         row = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(
-                OutboxMessage.id.desc()
-            )
+            select(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id)
+            .order_by(OutboxMessage.id.desc())
         )
         assert row is not None
         buttons = [b["callback_data"] for b in row.payload["reply_markup"]["inline_keyboard"][0]]

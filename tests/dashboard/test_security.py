@@ -94,6 +94,23 @@ async def test_signing_in_starts_a_new_session_and_drops_the_old_one(
     assert old.status_code == 303 and old.headers["location"].startswith("/login")
 
 
+async def test_after_sign_in_only_paths_on_this_site_are_followed(
+    dashboard: Dashboard, http: httpx.AsyncClient, caseworker: Account
+) -> None:
+    for target, expected in [
+        ("/cases/1", "/cases/1"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ]:
+        http.cookies.delete(SESSION_COOKIE)  # signed out, so the sign-in form is shown
+        form = csrf_in((await http.get("/login")).text)
+        login = {"name": caseworker.name, "password": caseworker.password, "csrf_token": form}
+        response = await http.post("/login", data={**login, "next": target})
+        assert response.status_code == 303 and response.headers["location"] == expected, target
+
+
 async def test_an_idle_session_ends_and_sends_the_caseworker_to_sign_in(
     dashboard: Dashboard, http: httpx.AsyncClient, caseworker: Account
 ) -> None:

@@ -38,9 +38,11 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site (no `//host`, no scheme): no open redirect after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return "/"  # browsers drop tabs and newlines: "/\t/host" would become "//host"
+    return target
 
 
 def _login_page(

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -89,6 +89,7 @@ def _chromium_installed() -> None:
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     _chromium_installed()
+    expect.set_options(timeout=10_000)  # a 2-core CI machine, busy with Rasa, can be slow
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

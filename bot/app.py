@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.content.store import ContentStore
 from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
-from bot.i18n import t
+from bot.i18n import available_languages, t
 from bot.inbox.worker_pool import InboxWorkerPool
 from bot.rasa.client import RasaClient
 from bot.rasa.tracker_store import forget_sender
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 LOCAL_TOKEN = "0:local-terminal-chat"  # noqa: S105 - not a secret: the offline chat's fake token
 RETENTION_INTERVAL = 24 * 3600
-COMMAND_LANGUAGES = ("en", "de")
 
 
 def redacted_database_url(url: str) -> str:
@@ -109,7 +108,8 @@ class Assistant:
                 delay = min(delay * 2, 60.0)
 
     async def _register_commands(self) -> None:
-        for language in COMMAND_LANGUAGES:
+        # English is Telegram's default menu; every other language gets its own.
+        for language in available_languages():
             commands = [BotCommand(name, t(f"command.{name}", language)) for name in BOT_COMMANDS]
             try:
                 await self.application.bot.set_my_commands(

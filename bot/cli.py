@@ -10,7 +10,7 @@ content translate --lang LANG [--keys KEY ...]
                           draft missing translations from German (status: machine; needs
                           TRANSLATOR=googletrans); never overwrites a file
 export conversations [--since DATE]   conversation log as JSONL on stdout
-nlu evaluate              intent accuracy per language on nlu/test/ (needs a running Rasa)
+nlu evaluate              NLU quality per language on tests/nlu/heldout/ (needs a running Rasa)
 db upgrade                apply database migrations
 dashboard                 only the caseworker dashboard (DASHBOARD_HOST:DASHBOARD_PORT)
 user add NAME --role ROLE [--password-file FILE] [--display-name NAME]
@@ -220,7 +220,7 @@ async def _nlu_evaluate(settings: Settings) -> int:
 
     rasa = RasaClient(settings.rasa_url, settings.rasa_token)
     try:
-        reports = await evaluate(rasa, settings.project_root / "nlu" / "test")
+        reports = await evaluate(rasa, settings.project_root / "tests" / "nlu" / "heldout")
     finally:
         await rasa.close()
     for report in reports:

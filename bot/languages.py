@@ -252,6 +252,30 @@ _STOPWORDS: dict[str, frozenset[str]] = {
             "lazım",
             "nasil",
             "nerde",
+            "miyim",
+            "mıyım",
+            "musun",
+            "misin",
+            "mu",
+            "mü",
+            "kadar",
+            "kaç",
+            "neden",
+            "nereye",
+            "yapabilirim",
+            "edebilirim",
+            "alabilirim",
+            "bulabilirim",
+            "gerekiyor",
+            "geldi",
+            "söylediler",
+            "ediyor",
+            "yardım",
+            "iş",
+            "ev",
+            "kursu",
+            "arkadaşım",
+            "kardeşim",
         ]
     ),
     "so": frozenset(
@@ -279,6 +303,47 @@ _STOPWORDS: dict[str, frozenset[str]] = {
             "baan",
             "doonayaa",
             "sideen",
+            "ma",
+            "oo",
+            "ah",
+            "iga",
+            "igu",
+            "waxay",
+            "ayaa",
+            "ayuu",
+            "haysta",
+            "haystaa",
+            "jiraan",
+            "yahay",
+            "tahay",
+            "maxay",
+            "miyaa",
+            "karaa",
+            "sameeyaa",
+            "caawin",
+            "walaal",
+            "saaxiib",
+            "sxb",
+            "xafiiska",
+            "lacag",
+            "guri",
+            "shaqo",
+            "dugsi",
+            "nin",
+            "ayaan",
+            "kale",
+            "hadda",
+            "haddaan",
+            "yaa",
+            "imisa",
+            "buu",
+            "intee",
+            "weli",
+            "lama",
+            "sharci",
+            "caawimaad",
+            "jarmal",
+            "jarmalka",
         ]
     ),
     "ku": frozenset(
@@ -310,6 +375,24 @@ _STOPWORDS: dict[str, frozenset[str]] = {
             "dixwazim",
             "heye",
             "tune",
+            "ya",
+            "yê",
+            "bê",
+            "didin",
+            "dide",
+            "niha",
+            "çiqas",
+            "îro",
+            "vê",
+            "xwe",
+            "kurmancî",
+            "almanî",
+            "karê",
+            "kar",
+            "bikim",
+            "bike",
+            "dikim",
+            "heval",
         ]
     ),
 }
@@ -322,8 +405,89 @@ _LETTER_HINTS: dict[str, str] = {
 }
 
 _PERSIAN_LETTERS = set("پچژگکی")
+# Pashto function words that Dari/Farsi and Arabic do not use ("د" = of, "لپاره" = for, …).
+_PASHTO_WORDS = frozenset(
+    ["د", "لپاره", "کې", "څه", "زه", "مې", "شم", "وکړم", "دی", "سره", "نشم", "غواړم", "شته"]
+)
 _PASHTO_LETTERS = set("ټډړږښځڅڼۍېګ")
 _UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
+
+
+# Ukrainian and Russian share most letters; these frequent words tell them apart when the
+# Ukrainian-only letters (і ї є ґ) do not occur.
+_UKRAINIAN_WORDS = frozenset(
+    [
+        "де",
+        "як",
+        "що",
+        "чи",
+        "мені",
+        "можна",
+        "треба",
+        "мій",
+        "моя",
+        "це",
+        "та",
+        "або",
+        "вже",
+        "ще",
+        "тільки",
+        "коли",
+        "тобі",
+        "вас",
+        "мене",
+        "хочу",
+        "потрібно",
+        "отримати",
+        "роботу",
+        "житло",
+        "навчання",
+        "курс",
+        "курси",
+        "допоможіть",
+        "дякую",
+    ]
+)
+_RUSSIAN_WORDS = frozenset(
+    [
+        "где",
+        "как",
+        "что",
+        "мне",
+        "можно",
+        "нужно",
+        "это",
+        "или",
+        "уже",
+        "ещё",
+        "еще",
+        "только",
+        "когда",
+        "тебе",
+        "почему",
+        "какой",
+        "хочу",
+        "получить",
+        "работу",
+        "жильё",
+        "жилье",
+        "учиться",
+        "курсы",
+        "помогите",
+        "спасибо",
+    ]
+)
+
+
+def _cyrillic_language(text: str) -> str:
+    if any(ch in _UKRAINIAN_LETTERS for ch in text):
+        return "uk"
+    words = [w.lower() for w in _WORD.findall(text)]
+    uk = sum(w in _UKRAINIAN_WORDS for w in words)
+    ru = sum(w in _RUSSIAN_WORDS for w in words)
+    if any(ch in "ыэъё" for ch in text.lower()):
+        ru += 2  # letters Ukrainian does not use
+    return "uk" if uk > ru else "ru"
 
 
 def _script_guess(text: str) -> str | None:
@@ -337,8 +501,10 @@ def _script_guess(text: str) -> str | None:
     if ethiopic == best:
         return "ti"
     if cyrillic == best:
-        return "uk" if any(ch in _UKRAINIAN_LETTERS for ch in text) else "ru"
-    if any(ch in _PASHTO_LETTERS for ch in text):
+        return _cyrillic_language(text)
+    if any(ch in _PASHTO_LETTERS for ch in text) or _PASHTO_WORDS & {
+        w.lower() for w in _WORD.findall(text)
+    }:
         return "ps"
     if any(ch in _PERSIAN_LETTERS for ch in text):
         return "fa"
@@ -360,6 +526,8 @@ def detect_language(text: str) -> str | None:
     for code, letters in _LETTER_HINTS.items():
         if any(ch in lowered for ch in letters):
             scores[code] += 0.5
+    if "ı" in lowered or "ğ" in lowered:  # letters only Turkish uses among our languages
+        scores["tr"] += 1.0
     best_code, best_score = max(scores.items(), key=lambda item: item[1])
     ties = [code for code, score in scores.items() if score == best_score]
     if best_score < 1 or len(ties) > 1:

@@ -8,6 +8,7 @@ import pytest
 from bot.content.check import check_content
 from bot.content.markup import TELEGRAM_LIMIT, split_message, to_telegram_html
 from bot.content.store import ContentStore
+from bot.i18n import t
 from bot.replies import compose
 from tests.servers import ROOT
 
@@ -55,10 +56,21 @@ def test_answers_fit_a_phone_screen(store: ContentStore) -> None:
 
 
 def test_missing_translation_falls_back_and_says_so(store: ContentStore) -> None:
-    reply = compose.answer(store, "training.apprenticeship", "ar")
+    without_arabic = ContentStore(store.catalog, [e for e in store.entries() if e.language != "ar"])
+    reply = compose.answer(without_arabic, "training.apprenticeship", "ar")
     assert reply is not None
     assert reply.key == "training.apprenticeship"
-    assert "not yet available in your language" in reply.text
+    assert reply.text.startswith(t("meta.not_translated", "ar"))
+
+
+def test_a_machine_translation_says_so_and_offers_the_german_original(store: ContentStore) -> None:
+    reply = compose.answer(store, "training.apprenticeship", "so")
+    assert reply is not None
+    assert t("answer.machine_note", "so") in reply.text
+    assert "o:training.apprenticeship" in [b.data for row in reply.buttons for b in row]
+    original = compose.original(store, "training.apprenticeship")
+    german = store.get("training.apprenticeship", "de")
+    assert original is not None and german is not None and german.title in original.text
 
 
 def test_an_answer_offers_related_questions_a_person_and_feedback(store: ContentStore) -> None:

@@ -1,33 +1,43 @@
-"""NLU quality on held-out data, per language, measured against the served model.
+"""NLU quality per language on the blind held-out files, measured against the served model.
 
-Fails below 90% intent accuracy for German and English. The report (with the most frequent
-confusions) is written to reports/nlu-evaluation.txt for editors and printed on failure.
+The gates come from the issue: at least 85% accuracy and at most 5% of out-of-scope questions
+(near and far) answered with content, in every one of the twelve languages. The report is
+printed for editors (`pytest -s`, or `python -m bot nlu evaluate`).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from bot.languages import LANGUAGES
 from bot.rasa.client import RasaClient
 from bot.rasa.evaluation import evaluate
 from tests.conftest import RasaServer
 from tests.servers import ROOT
 
-MINIMUM_ACCURACY = {"de": 0.90, "en": 0.90}
+MINIMUM_ACCURACY = 0.85
+MAXIMUM_OUT_OF_SCOPE_ACCEPTED = 0.05
+MINIMUM_EXAMPLES = 100
 
 
 @pytest.mark.e2e
-async def test_intent_accuracy_on_held_out_examples_per_language(rasa_server: RasaServer) -> None:
+async def test_every_language_understands_its_held_out_questions_and_declines_the_rest(
+    rasa_server: RasaServer,
+) -> None:
     rasa = RasaClient(rasa_server.url)
     try:
-        reports = await evaluate(rasa, ROOT / "nlu" / "test")
+        reports = await evaluate(rasa, ROOT / "tests" / "nlu" / "heldout")
     finally:
         await rasa.close()
     summary = "\n".join(report.summary() for report in reports)
-    (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "nlu-evaluation.txt").write_text(summary + "\n")
     print("\n" + summary)
     by_language = {report.language: report for report in reports}
-    for language, minimum in MINIMUM_ACCURACY.items():
-        assert by_language[language].total >= 200, summary
-        assert by_language[language].accuracy >= minimum, summary
+    assert set(by_language) == set(LANGUAGES), summary
+    failures = [
+        report.summary()
+        for report in reports
+        if report.total < MINIMUM_EXAMPLES
+        or report.accuracy < MINIMUM_ACCURACY
+        or report.out_of_scope_accepted_rate > MAXIMUM_OUT_OF_SCOPE_ACCEPTED
+    ]
+    assert not failures, "\n".join(failures)

@@ -23,10 +23,10 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_held_out_test_data_is_not_training_data(project: Path) -> None:
+def test_held_out_and_dev_data_are_not_training_data(project: Path) -> None:
     files = [p.relative_to(project).as_posix() for p in training_files(project)]
     assert "nlu/de.yml" in files and "stories/rules.yml" in files
-    assert not any(f.startswith("nlu/test/") for f in files)
+    assert not any(f.startswith("tests/") for f in files)
 
 
 def test_the_model_fingerprint_follows_the_training_data_only(
@@ -34,8 +34,10 @@ def test_the_model_fingerprint_follows_the_training_data_only(
 ) -> None:
     paths = RasaPaths(project, tmp_path / "cache")
     before = paths.fingerprint
-    (project / "nlu" / "test" / "de.yml").write_text("version: '3.1'\nnlu: []\n")
-    assert paths.fingerprint == before  # changing the test set does not retrain
+    held_out = project / "tests" / "nlu" / "heldout"
+    held_out.mkdir(parents=True)
+    (held_out / "de.yml").write_text("version: '3.1'\nnlu: []\n")
+    assert paths.fingerprint == before  # changing the held-out set does not retrain
     with (project / "nlu" / "de.yml").open("a") as data:
         data.write("    - noch ein Beispiel\n")
     assert paths.fingerprint != before

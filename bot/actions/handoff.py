@@ -21,7 +21,12 @@ from bot.replies import Button, CaseRequest, Reply, callbacks, compose
 
 MAX_DESCRIPTION_CHARS = 2000
 # Why the bot offered a person, by the intent of the message the offer was about.
-_REASONS = {"urgent_case": "urgent", "nlu_fallback": "unclear", "clarify_none": "unclear"}
+_REASONS = {
+    "urgent_case": "urgent",
+    "nlu_fallback": "unclear",
+    "clarify_none": "unclear",
+    "near_out_of_scope": "gap",  # about refugees' lives, but we have no answer: a local gap
+}
 # Deadlines, rejections and a Duldung running out are mostly about offices and papers.
 _TOPICS = {"urgent": "bureaucracy"}
 
@@ -71,9 +76,11 @@ class ActionOfferHandoff(Action):
         # Yes opens the case with the message the offer is about, if the user typed it.
         about = tracker.latest_message if _typed(tracker.latest_message.get("text")) else None
         update_id = _update_id(about) if about else None
-        text_key = {"urgent": "handoff.offer_urgent", "unclear": "handoff.offer_unclear"}.get(
-            reason, "handoff.offer"
-        )
+        text_key = {
+            "urgent": "handoff.offer_urgent",
+            "unclear": "handoff.offer_unclear",
+            "gap": "handoff.offer_gap",
+        }.get(reason, "handoff.offer")
         reply = compose.handoff_offer(
             language, text_key, reason=reason, topic=_TOPICS.get(reason), update_id=update_id
         )

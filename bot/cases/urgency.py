@@ -74,6 +74,6 @@ def urgency_for(reason: str, deadline: dt.date | None, today: dt.date) -> int:
     """URGENT for a recognised deadline/rejection or a date within two weeks, else by reason."""
     if reason == "urgent" or (deadline is not None and deadline - today <= URGENT_SOON):
         return URGENT
-    if deadline is not None or reason in {"unclear", "feedback", "attachment"}:
+    if deadline is not None or reason in {"unclear", "feedback", "attachment", "gap"}:
         return INDIVIDUAL
     return NORMAL

@@ -123,9 +123,12 @@ class Router:
         if parsed is None:
             return expired
         outcome = Outcome(logged_text=data, intent=f"button.{parsed.kind}", confidence=1.0)
-        if parsed.kind == "answer":
-            reply = compose.answer(self.store, parsed.value, language)
-            if reply is None:
+        if parsed.kind in {"answer", "original"}:
+            if parsed.kind == "answer":
+                reply = compose.answer(self.store, parsed.value, language)
+            else:
+                reply = compose.original(self.store, parsed.value)
+            if reply is None or parsed.value not in self.store.catalog.full_keys:
                 return expired
             outcome.replies = [reply]
         elif parsed.kind in {"topic", "menu"}:

@@ -111,7 +111,7 @@ class Case(Base):
     contact: Mapped[str] = mapped_column(String(200))
     transcript: Mapped[dict[str, Any]]
     source_update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    # Why it was opened: request | urgent | unclear | feedback | attachment
+    # Why it was opened: request | urgent | unclear | feedback | gap | attachment
     reason: Mapped[str] = mapped_column(String(16), default="request")
     urgency: Mapped[int] = mapped_column(Integer, default=0)  # 0 normal, 1 individual, 2 urgent
     deadline: Mapped[dt.date | None] = mapped_column(Date)  # a date the user gave

@@ -30,9 +30,10 @@ def _strings(language: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def available_languages() -> list[str]:
-    """Languages with a complete set of bot strings, in file-name order."""
-    return sorted(p.stem for p in STRINGS_DIR.glob("*.yml"))
+@cache
+def available_languages() -> tuple[str, ...]:
+    """Languages with bot strings, in file-name order (each is checked complete by the tests)."""
+    return tuple(sorted(p.stem for p in STRINGS_DIR.glob("*.yml")))
 
 
 def has_language(language: str) -> bool:

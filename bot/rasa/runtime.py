@@ -51,7 +51,7 @@ def _digest(paths: list[Path], root: Path) -> str:
 
 
 def training_files(root: Path) -> list[Path]:
-    """Everything Rasa trains on; the held-out test data in nlu/test/ is deliberately not."""
+    """Everything Rasa trains on; held-out and dev data live under tests/nlu/, never here."""
     files: list[Path] = []
     for pattern in TRAINING_INPUTS:
         files.extend(sorted(root.glob(pattern)))
@@ -137,16 +137,19 @@ def ensure_venv(paths: RasaPaths, explicit_python: str | None) -> Path:
 
 def ensure_model(paths: RasaPaths) -> Path:
     """The trained model for the current training data: from the cache, or trained now."""
-    if paths.model.exists():
-        logger.info("using cached Rasa model %s", paths.model.name)
-        return paths.model
+    # Fixed before training starts: data edited while training must not be cached under
+    # the new fingerprint with a model of the old data.
+    target = paths.model
+    if target.exists():
+        logger.info("using cached Rasa model %s", target.name)
+        return target
     files = training_files(paths.root)
     data = [str(p.relative_to(paths.root)) for p in files if p.parts[-2] in {"nlu", "stories"}]
-    out_dir = paths.model.parent
+    out_dir = target.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     # Trained under a temporary name and renamed at the end, so a model in the cache is
     # always complete (no dots: Rasa treats them as a file extension).
-    tmp_name = f"partial-{paths.fingerprint}"
+    tmp_name = f"partial-{target.stem.removesuffix('.tar')}-{os.getpid()}"
     logger.info("training the Rasa model (data changed; a few minutes on 2 cores)")
     subprocess.run(  # noqa: S603
         [
@@ -167,9 +170,9 @@ def ensure_model(paths: RasaPaths) -> Path:
         env=rasa_environment(paths.cache_dir),
         check=True,
     )
-    (out_dir / f"{tmp_name}.tar.gz").rename(paths.model)
-    logger.info("trained %s", paths.model.name)
-    return paths.model
+    (out_dir / f"{tmp_name}.tar.gz").rename(target)
+    logger.info("trained %s", target.name)
+    return target
 
 
 def write_endpoints(settings: Settings, run_dir: Path) -> tuple[Path, Path]:

@@ -16,7 +16,7 @@ MAX_CALLBACK_BYTES = 64
 
 HANDOFF_TOPICS = ("courses", "training", "housing", "bureaucracy", "everyday", "other")
 # Why a case is opened (see Case.reason); "attachment" has its own button (`photo_case`).
-HANDOFF_REASONS = ("request", "urgent", "unclear", "feedback")
+HANDOFF_REASONS = ("request", "urgent", "unclear", "feedback", "gap")
 RASA_PLAIN_PAYLOADS = frozenset({"/clarify_none"})
 _ASK_PAYLOAD = re.compile(r"^/ask_([a-z_]+)$")
 # Buttons of the old handoff form may still sit in users' chats: they now open a case directly.
@@ -56,6 +56,11 @@ def feedback(helped: bool, full_key: str) -> str:
 
 def delete(confirm: bool) -> str:
     return "d:y" if confirm else "d:n"
+
+
+def original(full_key: str) -> str:
+    """Show the German source of a machine-translated answer."""
+    return f"o:{full_key}"
 
 
 def case_feedback(case_id: int, helped: bool) -> str:
@@ -168,6 +173,8 @@ def parse(data: str) -> Callback | None:
         return None
     if kind == "a":
         return Callback("answer", rest)
+    if kind == "o":
+        return Callback("original", rest)
     if kind == "t":
         return Callback("topic", rest)
     if kind == "l":

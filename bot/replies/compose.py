@@ -10,7 +10,7 @@ import html
 from urllib.parse import urlparse
 
 from bot.content.markup import to_telegram_html
-from bot.content.store import ContentStore
+from bot.content.store import SOURCE_LANGUAGE, ContentStore
 from bot.i18n import FALLBACK_CHAIN, format_date, t, t_markup
 from bot.replies import Button, Reply, callbacks
 
@@ -50,11 +50,18 @@ def answer(store: ContentStore, key: str, language: str) -> Reply | None:
     if entry.sources:
         reviewed = format_date(entry.reviewed, language) if entry.reviewed else "–"
         parts.append(_sources_line(entry.sources, reviewed, language))
+    # Honest about its state: an unchecked text says so (a reviewed one shows its date above).
+    if entry.status == "machine":
+        parts.append(t("answer.machine_note", language))
+    elif entry.status == "draft":
+        parts.append(t("answer.draft_note", language))
     buttons = [
         [Button(store.title(related, language, FALLBACK_CHAIN), callbacks.answer(related))]
         for related in entry.related
         if store.get(related, language, FALLBACK_CHAIN) is not None
     ]
+    if entry.status == "machine" and entry.language != SOURCE_LANGUAGE:
+        buttons.append([Button(t("button.german_original", language), callbacks.original(key))])
     buttons.append([Button(t("button.human", language), callbacks.handoff("request", entry.topic))])
     buttons.append(
         [
@@ -63,6 +70,18 @@ def answer(store: ContentStore, key: str, language: str) -> Reply | None:
         ]
     )
     return Reply(key=key, text="\n\n".join(parts), language=language, buttons=buttons)
+
+
+def original(store: ContentStore, key: str) -> Reply | None:
+    """The German source text of an answer, as an official or a helper would read it."""
+    entry = store.get(key, SOURCE_LANGUAGE)
+    if entry is None:
+        return None
+    parts = [f"<b>{html.escape(entry.title)}</b>", to_telegram_html(entry.body)]
+    if entry.sources:
+        reviewed = format_date(entry.reviewed, SOURCE_LANGUAGE) if entry.reviewed else "–"
+        parts.append(_sources_line(entry.sources, reviewed, SOURCE_LANGUAGE))
+    return Reply(key=f"{key}", text="\n\n".join(parts), language=SOURCE_LANGUAGE)
 
 
 def topics_keyboard(store: ContentStore, language: str) -> list[list[Button]]:

@@ -30,6 +30,7 @@ from bot.storage import retention
 from bot.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.telegram.poller import InboxPoller
 from bot.telegram.sender import OutboxSender
+from bot.translation.service import build_translator, close_translator
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Assistant:
         self.sessions = make_sessionmaker(self.engine)
         self.store = ContentStore.load(settings.content_dir)
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+        self.translator = build_translator(settings, self.sessions)
         self.sender = OutboxSender(self.application.bot, self.sessions, settings.pseudonym_key)
         self.service = ConversationService(
             settings,
@@ -79,6 +81,7 @@ class Assistant:
             self.rasa,
             forget_in_rasa=partial(forget_sender, settings.rasa_tracker_db),
             on_outbox=self.sender.wake,
+            translator=self.translator,
         )
         self.workers = InboxWorkerPool(
             self.application, self.sessions, settings.default_language, on_outbox=self.sender.wake
@@ -170,4 +173,5 @@ class Assistant:
         with contextlib.suppress(Exception):
             await self.application.shutdown()
         await self.rasa.close()
+        await close_translator(self.translator)
         await self.engine.dispose()

@@ -68,6 +68,8 @@ class FakeTelegram:
     confirmed_offset: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     replay_all: bool = False
+    # setMyCommands: the menu (command -> description) per language_code (None = default)
+    commands_by_language: dict[str | None, dict[str, str]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
     downloads: list[str] = field(default_factory=list)  # file_ids the bot downloaded
 
@@ -183,6 +185,9 @@ class FakeTelegram:
                 "from": BOT_USER,
                 "text": params.get("text", ""),
             }
+        if method == "setMyCommands":
+            menu = {c["command"]: c["description"] for c in params.get("commands") or []}
+            self.commands_by_language[params.get("language_code") or None] = menu
         return True  # setMyCommands, answerCallbackQuery, deleteWebhook, …
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

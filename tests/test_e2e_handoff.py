@@ -331,11 +331,11 @@ async def test_a_typed_yes_after_the_offer_opens_the_case_too(
 async def test_unclear_twice_then_yes_opens_a_case_about_what_was_unclear(
     assistant: Assistant, user: UserChat
 ) -> None:
-    await user.says("Termin")
-    [offer] = await user.says("zettel")
+    await user.says("ich hab da so ein ding")
+    [offer] = await user.says("Problem")
     [_opened] = await user.presses(offer.button("Ja"), on=offer)
     case = await the_case(assistant, user.chat_id)
-    assert (case.reason, case.description) == ("unclear", "zettel")
+    assert (case.reason, case.description) == ("unclear", "Problem")
 
 
 async def test_an_answer_that_did_not_help_can_go_to_a_person_with_its_question(

@@ -30,6 +30,7 @@ from bot.conversation.model import (
     Outcome,
 )
 from bot.conversation.router import Router
+from bot.conversation.second_look import message_for_rasa
 from bot.db.models import Chat, InboxUpdate
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
@@ -39,6 +40,7 @@ from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
 from bot.storage import cases, chats, inbox, log, outbox
 from bot.telegram.payloads import reply_to_bot_api
+from bot.translation import NoTranslator, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,10 @@ class ConversationService:
         rasa: RasaClient,
         forget_in_rasa: Callable[[str], object],
         on_outbox: Callable[[], None] = lambda: None,
+        translator: Translator | None = None,
     ) -> None:
         self.settings = settings
+        self.translator: Translator = translator or NoTranslator()
         self.sessions = sessions
         self.store = store
         self.rasa = rasa
@@ -95,6 +99,10 @@ class ConversationService:
 
         async def ask_rasa(message: str) -> RasaTurn:
             metadata = {"language": language.reply_language, "update_id": incoming.update_id}
+            if attempts == 1:  # a replayed turn takes Rasa's earlier answer instead
+                message = await message_for_rasa(
+                    self.rasa, self.translator, message, language.user_language
+                )
             return await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
 
         async def status() -> Reply:

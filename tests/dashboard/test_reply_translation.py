@@ -20,10 +20,14 @@ from sqlalchemy import select
 
 from bot.dashboard.server import dashboard_running
 from bot.db.models import OutboxMessage
+from bot.i18n import t
 from tests.conftest import make_settings
 from tests.dashboard.conftest import Account, Dashboard, open_case, sign_in, user_writes
 from tests.fake_google_translate import FakeGoogleTranslate
 from tests.servers import free_port
+
+# The first words of the Somali "machine-translated" note (the note itself has markup).
+MACHINE_NOTE = t("case.reply_machine", "so").removeprefix("<i>")[:25]
 
 _runs = itertools.count(1)
 SOMALI = "Waxaan helay warqad ka timid Jobcenter-ka. Ma fahmin waxa ay ka dhigan tahay."
@@ -101,7 +105,7 @@ async def test_a_caseworker_reads_somali_in_german_and_answers_in_somali(
 
     sent = (await _outbox(translating, chat_id))[-1]
     assert corrected in sent
-    assert "Translated by machine from German" in sent
+    assert MACHINE_NOTE in sent
     assert f"<blockquote expandable>{reply_de}</blockquote>" in sent
     # The case page keeps the caseworker's German.
     await expect(page.locator(".from-staff").last).to_contain_text(reply_de)
@@ -156,4 +160,4 @@ async def test_with_the_service_down_the_case_page_works_and_the_reply_goes_in_g
 
     sent = (await _outbox(translating, chat_id))[-1]
     assert reply_de in sent
-    assert "Translated by machine" not in sent and "blockquote" not in sent
+    assert MACHINE_NOTE not in sent and "blockquote" not in sent

@@ -77,7 +77,11 @@ async def test_server_errors_are_retried_with_backoff_until_delivered_once(
     assert [s.text for s in telegram.messages_to(chat_id)] == ["hallo", "welt"]
     async with sessions() as session:
         rows = (
-            await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id))
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id)
+                .order_by(OutboxMessage.id)
+            )
         ).all()
     assert {row.status for row in rows} == {"sent"} and rows[0].attempts == 2
 

@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements/bot.lock pyproject.toml
 	$(BOT_PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(PIP_QUIET)
 	@touch $@
 
-setup: $(VENV)/.installed chromium
+setup: $(VENV)/.installed
 	@echo "==> Rasa: venv and trained model (cached; trains only when the training data changed)"
 	$(BOT_PY) -m bot setup
 
@@ -58,7 +58,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: setup content-check lint typecheck
+test: setup chromium content-check lint typecheck
 	@echo "==> tests (unit, end-to-end with a real Rasa server, NLU evaluation)"
 	$(VENV)/bin/pytest
 

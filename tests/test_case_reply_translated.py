@@ -43,7 +43,7 @@ async def _sent(sessions: Any, chat_id: int) -> list[dict[str, Any]]:
         rows = await session.scalars(
             select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id)
         )
-        return [row.payload for row in rows if "(caseworker)" in row.payload["text"]]
+        return [row.payload for row in rows if "· GK-" in row.payload["text"]]  # replies
 
 
 async def test_a_translated_reply_is_marked_and_carries_the_german_original(

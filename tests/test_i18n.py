@@ -70,6 +70,8 @@ def test_german_terms_numbers_and_links_keep_their_order_in_right_to_left_text()
     assert f"<b>{LRI}§ 60c AufenthG{PDI}</b>" in isolated
     assert 'href="https://bamf.de/?a=1&amp;b=2"' in isolated  # markup untouched
     assert isolate_ltr_runs(isolated) == isolated  # idempotent
+    assert isolate_ltr_runs("في البلدية (Rathaus).") == f"في البلدية ({LRI}Rathaus{PDI})."
+    assert isolate_ltr_runs("عبر /status") == f"عبر {LRI}/status{PDI}"
 
 
 def test_every_case_status_and_topic_has_words_for_users() -> None:

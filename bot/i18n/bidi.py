@@ -21,7 +21,8 @@ _TAG = re.compile(r"(<[^>]+>)")
 # A left-to-right run: starts and ends with a Latin letter, digit or §, may contain spaces,
 # and the punctuation that belongs inside German terms, URLs, numbers and case numbers.
 _LTR_CHAR = r"A-Za-zÀ-ÖØ-öø-ÿĀ-žẞ0-9§"
-_LTR_RUN = re.compile(rf"[{_LTR_CHAR}](?:[{_LTR_CHAR}\-–./:_@%+,()'’ ]*[{_LTR_CHAR})])?")
+# A leading "/" keeps commands such as /status in one piece.
+_LTR_RUN = re.compile(rf"/?[{_LTR_CHAR}](?:[{_LTR_CHAR}\-–./:_@%+,()'’ ]*[{_LTR_CHAR})])?")
 
 
 def is_rtl(language: str) -> bool:
@@ -29,11 +30,20 @@ def is_rtl(language: str) -> bool:
     return bool(info and info.rtl)
 
 
+def _isolate_run(match: re.Match[str]) -> str:
+    """One run in an isolate; a closing bracket it did not open stays outside."""
+    run = match.group(0)
+    tail = ""
+    while run.endswith(")") and run.count(")") > run.count("("):
+        run, tail = run[:-1], ")" + tail
+    return f"{LRI}{run}{PDI}{tail}"
+
+
 def _isolate_text(text: str) -> str:
     plain = html.unescape(text)
     if LRI in plain:  # already isolated (idempotent)
         return text
-    isolated = _LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", plain)
+    isolated = _LTR_RUN.sub(_isolate_run, plain)
     return html.escape(isolated, quote=False)
 
 

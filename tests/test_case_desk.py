@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.cases.desk import CaseDesk, NotAllowed, Staff
 from bot.db.models import AuditEvent, Case, CaseEvent, Chat, OutboxMessage, utcnow
-from bot.storage import cases
+from bot.storage import case_queue, cases
 
 ANNA = Staff("anna", "Anna")
 BEN = Staff("ben", "Ben")
@@ -127,12 +127,12 @@ async def test_the_queue_puts_urgent_and_near_deadlines_first_and_tells_the_plac
     later = await _open(sessions, chat_id + 2, urgency=2, deadline=today + dt.timedelta(days=9))
     urgent = await _open(sessions, chat_id + 3, urgency=2)
     async with sessions() as session:
-        ids = [c.id for c in await cases.queue(session, cases.QueueFilter(limit=10_000))]
+        ids = [c.id for c in await case_queue.queue(session, case_queue.QueueFilter(limit=10_000))]
         mine = [i for i in ids if i in {old, soon, later, urgent}]
         assert mine == [soon, later, urgent, old]
         places = {}
         for case_id in (old, soon, later, urgent):
             stored = await session.get(Case, case_id)
             assert stored is not None
-            places[case_id] = await cases.place_in_queue(session, stored)
+            places[case_id] = await case_queue.place_in_queue(session, stored)
         assert places[soon] < places[later] < places[urgent] < places[old]

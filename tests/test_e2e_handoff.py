@@ -22,7 +22,7 @@ from bot.db.models import Case, CaseAttachment, CaseEvent, Chat, ConversationMes
 from bot.i18n import t
 from bot.replies import callbacks
 from bot.replies import cases as case_replies
-from bot.storage import cases
+from bot.storage import case_queue, case_thread, cases
 from tests.conftest import RasaServer, UserChat, bot_settings
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import RasaProxy
@@ -60,7 +60,7 @@ async def chat_row(assistant: Assistant, chat_id: int) -> Chat:
 
 async def event_kinds(assistant: Assistant, case_id: int) -> list[str]:
     async with assistant.sessions() as session:
-        return [e.kind for e in await cases.events(session, case_id)]
+        return [e.kind for e in await case_thread.events(session, case_id)]
 
 
 def data_of(message: Sent) -> list[str]:
@@ -96,7 +96,7 @@ async def test_a_person_is_asked_for_answers_in_the_chat_resolves_and_status_tel
     async with assistant.sessions() as session:
         current = await session.get(Case, case.id)
         assert current is not None
-        place = await cases.place_in_queue(session, current)
+        place = await case_queue.place_in_queue(session, current)
     assert number in status.text and f": {place}" in status.text
 
     desk = CaseDesk(assistant.sessions)
@@ -114,9 +114,9 @@ async def test_a_person_is_asked_for_answers_in_the_chat_resolves_and_status_tel
     async with assistant.sessions() as session:
         current = await session.get(Case, case.id)
         assert current is not None
-        thread = [e for e in await cases.thread(session, current) if e.in_thread]
+        thread = [e for e in await case_thread.thread(session, current) if e.in_thread]
         assert current.status == "in_progress"  # the user answered the caseworker
-        typical = await cases.median_first_response(session)
+        typical = await case_queue.median_first_response(session)
     assert [e.text for e in thread if e.direction == "in"] == [
         "I want to talk to a real person",
         "My landlord wants me out by 15 December, <b>what now</b>?",
@@ -210,7 +210,7 @@ async def test_a_photo_of_the_letter_is_stored_with_the_case_and_wrong_files_are
         ).all()
         current = await session.get(Case, case.id)
         assert current is not None
-        thread = await cases.thread(session, current)
+        thread = await case_thread.thread(session, current)
     assert [(f.media_type, f.data) for f in files] == [
         ("image/jpeg", JPEG),
         ("application/pdf", PDF),

@@ -16,7 +16,7 @@ from bot.content.markup import TELEGRAM_LIMIT
 from bot.db.models import Case, Chat
 from bot.i18n import t
 from bot.replies import Button, Reply, callbacks
-from bot.storage import audit, cases, outbox
+from bot.storage import audit, case_thread, cases, outbox
 from bot.storage.cases import ClaimResult, case_number
 from bot.telegram.payloads import reply_to_bot_api
 
@@ -170,7 +170,7 @@ class CaseDesk:
             )
             translated = body != message
             texts = _reply_messages(header, message if translated else None, language)
-            cases.record_reply(session, found, staff.name, message)
+            case_thread.record_reply(session, found, staff.name, message)
             chat = await session.get(Chat, found.chat_id)
             if chat is not None:
                 # The user's answer to a caseworker belongs in the case, not to the bot.

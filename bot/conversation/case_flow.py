@@ -25,7 +25,7 @@ from bot.i18n import format_date, t
 from bot.languages import LANGUAGES
 from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
-from bot.storage import cases, outbox
+from bot.storage import case_queue, case_thread, cases, outbox
 from bot.telegram.payloads import reply_to_bot_api
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class CaseFlow:
         opening = None if self.office_hours.is_open(now) else self.office_hours.next_opening(now)
         info = case_replies.Opened(
             case_id=case_id,
-            typical_first_answer=await cases.median_first_response(session, now=now),
+            typical_first_answer=await case_queue.median_first_response(session, now=now),
             configured_days=self.settings.case_response_days,
             next_opening=opening,
         )
@@ -198,7 +198,7 @@ class CaseFlow:
     def _message(
         session: AsyncSession, found: Case, text: str, update_id: int, language: str
     ) -> FlowResult:
-        cases.add_user_message(session, found, text, update_id)
+        case_thread.add_user_message(session, found, text, update_id)
         cases.add_event(session, found.id, "user_message")
         if found.user_told_added:
             return FlowResult()  # told once per case, not after every message
@@ -220,7 +220,7 @@ class CaseFlow:
                 return []
             max_bytes = self.settings.attachment_max_bytes
             return [case_replies.attachment_refused(step.rejected, max_bytes, language)]
-        await cases.add_attachment(
+        await case_thread.add_attachment(
             session,
             found,
             file_name=attachment.file_name,
@@ -229,7 +229,7 @@ class CaseFlow:
             update_id=attachment.update_id,
         )
         if attachment.caption.strip() and attachment.caption != found.description:
-            cases.add_user_message(session, found, attachment.caption, update_id)
+            case_thread.add_user_message(session, found, attachment.caption, update_id)
         return [case_replies.attachment_added(found.id, attachment.file_name, language)]
 
     # --- leaving, withdrawing, feedback --------------------------------------------------

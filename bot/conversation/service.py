@@ -38,7 +38,7 @@ from bot.privacy import pseudonymise
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
 from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
-from bot.storage import cases, chats, inbox, log, outbox
+from bot.storage import case_queue, cases, chats, inbox, log, outbox
 from bot.telegram.payloads import reply_to_bot_api
 from bot.translation import NoTranslator, Translator
 
@@ -161,11 +161,11 @@ class ConversationService:
                     c.topic,
                     c.status,
                     c.created_at.date(),
-                    await cases.place_in_queue(session, c),
+                    await case_queue.place_in_queue(session, c),
                 )
                 for c in await cases.cases_of_chat(session, chat_id)
             ]
-            typical = await cases.median_first_response(session) if lines else None
+            typical = await case_queue.median_first_response(session) if lines else None
         return case_replies.status(lines, typical, self.settings.case_response_days, language)
 
     async def _ask_rasa(

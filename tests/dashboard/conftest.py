@@ -24,7 +24,7 @@ from bot.dashboard.security import hash_password
 from bot.dashboard.server import dashboard_running
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import Case, Chat, LoginFailure
-from bot.storage import cases, staff
+from bot.storage import case_thread, cases, staff
 from tests.conftest import make_settings
 from tests.servers import free_port
 
@@ -162,7 +162,7 @@ async def user_writes(board: Dashboard, case_id: int, text: str) -> None:
     async with board.sessions.begin() as session:
         found = await session.get(Case, case_id)
         assert found is not None
-        cases.add_user_message(session, found, text, None)
+        case_thread.add_user_message(session, found, text, None)
 
 
 async def sign_in(page: Page, board: Dashboard, account: Account, password: str = "") -> None:

@@ -10,7 +10,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from bot.db.models import Case
-from bot.storage import cases
+from bot.storage import case_thread
 from bot.storage.cases import case_number
 from tests.dashboard.conftest import Account, Dashboard, open_case, sign_in
 
@@ -33,7 +33,7 @@ async def _attach(
     async with dashboard.sessions.begin() as session:
         found = await session.get(Case, case_id)
         assert found is not None
-        row = await cases.add_attachment(
+        row = await case_thread.add_attachment(
             session, found, file_name=name, media_type=media_type, data=data, update_id=None
         )
         return row.id

@@ -28,9 +28,10 @@ from bot.dashboard.deps import (
 from bot.dashboard.routes.queue import TOPICS
 from bot.db.models import Case, CaseAttachment, CaseEvent, StaffUser
 from bot.languages import LANGUAGES
-from bot.storage import cases
+from bot.storage import case_thread as threads
 from bot.storage import staff as staff_store
-from bot.storage.cases import STATUSES, ThreadEntry
+from bot.storage.case_thread import ThreadEntry
+from bot.storage.cases import STATUSES
 from bot.translation import NoTranslator, Translator, translate_all
 
 router = APIRouter()
@@ -69,7 +70,7 @@ class Line:
 async def _lines(
     db: DbDep, found: Case, translator: Translator, language: str, names: dict[str, str]
 ) -> list[Line]:
-    entries = await cases.thread(db, found)
+    entries = await threads.thread(db, found)
     attachments = await db.execute(
         select(CaseAttachment.id, CaseAttachment.media_type).where(
             CaseAttachment.case_id == found.id
@@ -155,7 +156,7 @@ async def case_page(
         raise HTTPException(status_code=404) from None
     found = await _case_or_404(db, case_id)
     context = await _thread_context(db, found, me, translator)
-    history = await cases.events(db, case_id)
+    history = await threads.events(db, case_id)
     workers: list[StaffUser] = await staff_store.case_workers(db)
     notice_key, notice_problem = NOTICES.get(notice, (None, False))
     return render(

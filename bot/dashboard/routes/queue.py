@@ -26,9 +26,10 @@ from bot.dashboard.deps import (
 )
 from bot.db.models import Case, utcnow
 from bot.languages import LANGUAGES
-from bot.storage import cases
+from bot.storage import case_queue
 from bot.storage import staff as staff_store
-from bot.storage.cases import OPEN_STATUSES, STATUSES, QueueFilter, aware
+from bot.storage.case_queue import QueueFilter
+from bot.storage.cases import OPEN_STATUSES, STATUSES, aware
 
 router = APIRouter()
 
@@ -99,9 +100,9 @@ def _row(found: Case, now: dt.datetime) -> QueueRow:
 
 async def _live_context(db: DbDep, me: SignedIn, filters: Filters) -> dict[str, object]:
     now = utcnow()
-    found = await cases.queue(db, filters.storage(me))
+    found = await case_queue.queue(db, filters.storage(me))
     rows = [_row(c, now) for c in found[:PAGE_SIZE]]
-    counts = await cases.counts_by_status(db)
+    counts = await case_queue.counts_by_status(db)
     fingerprint = repr(
         (
             [(c.id, c.status, c.assignee, c.updated_at, c.last_user_message_at) for c in found],

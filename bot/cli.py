@@ -3,13 +3,16 @@
 run                       start Rasa, the action server and the bot (no token: terminal chat)
 chat                      the same, always as a terminal chat (offline)
 serve                     only the bot, for a Rasa server already running at RASA_URL
-setup                     install Rasa and train the model if the training data changed
+setup                     create the Rasa token (once), install Rasa, train the model if needed
 actions [--port N]        run the Rasa action server (started by `run`)
 content check             check the content files (sources, dates, languages, length)
 content translate --lang LANG [--keys KEY ...]
                           draft missing translations from German (status: machine; needs
                           TRANSLATOR=googletrans); never overwrites a file
-export conversations [--since DATE]   conversation log as JSONL on stdout
+export conversations [--since DATE]   conversation log as JSONL on stdout (no case threads,
+                          phone numbers and e-mail addresses masked)
+export stats [--since DATE]   counts per ISO week, language, intent, content key and fallback
+                          kind as CSV on stdout (no text, no pseudonyms)
 nlu evaluate              NLU quality per language on tests/nlu/heldout/ (needs a running Rasa)
 db upgrade                apply database migrations
 dashboard                 only the caseworker dashboard (DASHBOARD_HOST:DASHBOARD_PORT)
@@ -60,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "--keys", nargs="+", default=None, help="translate: only these keys (default: all)"
     )
     export = sub.add_parser("export", help="export data")
-    export.add_argument("what", choices=["conversations"])
+    export.add_argument("what", choices=["conversations", "stats"])
     export.add_argument("--since", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD")
     nlu = sub.add_parser("nlu", help="NLU tools")
     nlu.add_argument("what", choices=["evaluate"])
@@ -110,8 +113,14 @@ async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
 def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
     from bot.dashboard.server import DashboardError
     from bot.db.migrate import upgrade
+    from bot.rasa.access import MISSING_TOKEN, warn_if_exposed
+    from bot.rasa.client import RasaError
     from bot.telegram.poller import FatalTelegramError
 
+    if not settings.rasa_token:
+        print(f"configuration error: {MISSING_TOKEN}", file=sys.stderr)
+        return 2
+    warn_if_exposed(settings.rasa_url)
     upgrade(settings.database_url)
     if terminal and not settings.telegram_enabled:
         print(BOTFATHER_HINT, file=sys.stderr)
@@ -119,7 +128,7 @@ def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
         asyncio.run(_serve(settings, terminal, with_rasa))
     except KeyboardInterrupt:
         logger.info("stopped")
-    except (FatalTelegramError, DashboardError) as exc:
+    except (FatalTelegramError, DashboardError, RasaError) as exc:
         logger.error("%s", exc)
         return 2
     return 0
@@ -129,7 +138,9 @@ def _actions(settings: Settings, port: int | None) -> int:
     from rasa_sdk.endpoint import run as run_action_server
     from rasa_sdk.executor import ActionExecutor
 
-    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    # rasa-sdk reads its interface only from SANIC_HOST (else 0.0.0.0): set it from our
+    # explicit setting, so a stray SANIC_HOST in the environment cannot expose the server.
+    os.environ["SANIC_HOST"] = settings.action_server_host
     executor = ActionExecutor()
     executor.register_package("bot.actions")
     run_action_server(executor, port=port or settings.action_server_port, cors_origins=None)
@@ -203,12 +214,19 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_content_translate(settings, args.lang, args.keys))
 
 
-def _export(settings: Settings, since: dt.date | None) -> int:
+def _export(settings: Settings, what: str, since: dt.date | None) -> int:
     from bot.db.engine import make_sync_engine
-    from bot.export import conversation_records, write_jsonl
 
     engine = make_sync_engine(settings.database_url)
     start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC) if since else None
+    if what == "stats":
+        from bot.export_stats import stats, write_csv
+
+        rows = write_csv(stats(engine, start), sys.stdout)
+        logger.info("exported %d stats rows", rows)
+        return 0
+    from bot.export import conversation_records, write_jsonl
+
     count = write_jsonl(conversation_records(engine, start), sys.stdout)
     logger.info("exported %d messages", count)
     return 0
@@ -257,10 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _run(settings, terminal=False, with_rasa=False)
     if args.command == "setup":
+        from bot.rasa.access import create_rasa_token
         from bot.rasa.runtime import RasaSetupError
         from bot.rasa.supervisor import prepare_rasa
 
         try:
+            if settings.rasa_token is None:
+                logger.info("created the Rasa token %s", create_rasa_token(settings.data_dir))
             prepare_rasa(settings)
         except RasaSetupError as exc:
             print(f"setup error: {exc}", file=sys.stderr)
@@ -271,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "content":
         return _content(settings, args)
     if args.command == "export":
-        return _export(settings, args.since)
+        return _export(settings, args.what, args.since)
     if args.command == "nlu":
         return asyncio.run(_nlu_evaluate(settings))
     if args.command == "db":

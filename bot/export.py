@@ -3,6 +3,13 @@
 A contract other tools rely on: fields `time, chat, direction, text, language, intent,
 confidence, content_key, case_id`, in time order; `chat` is the stable pseudonym, never the
 Telegram id.
+
+What editors may see: the conversation with the bot, not what a user tells a caseworker. Rows of
+a case thread (what the user wrote into an open case, caseworker replies, contact details, file
+names) keep their place, time, language, key and `case_id` but their text is replaced by
+`[case thread]`, so an editor still sees that a conversation went to a person and when; the
+content itself belongs in the case. Phone numbers and e-mail addresses are masked in every
+other text (`bot.redact`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Chat, ConversationMessage
+from bot.redact import mask_contacts
 
 EXPORT_FIELDS = (
     "time",
@@ -28,6 +36,25 @@ EXPORT_FIELDS = (
     "content_key",
     "case_id",
 )
+
+
+CASE_THREAD_MARK = "[case thread]"
+# Rows whose text is what a user told a caseworker (or a caseworker answered), or echoes it.
+CASE_THREAD_KEYS = frozenset(
+    {"case.user_message", "case.reply", "case.attachment_added", "handoff.contact_saved"}
+)
+CASE_THREAD_INTENTS = frozenset({"case.contact"})
+
+
+def is_case_thread(message: ConversationMessage) -> bool:
+    return message.content_key in CASE_THREAD_KEYS or message.intent in CASE_THREAD_INTENTS
+
+
+def exported_text(message: ConversationMessage) -> str:
+    """The text an editor may see: a marker for case-thread rows, masked contacts otherwise."""
+    if is_case_thread(message):
+        return CASE_THREAD_MARK
+    return mask_contacts(message.text)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -50,7 +77,7 @@ def conversation_records(
                 "time": _aware(message.created_at).isoformat(),
                 "chat": pseudonym,
                 "direction": message.direction,
-                "text": message.text,
+                "text": exported_text(message),
                 "language": message.language,
                 "intent": message.intent,
                 "confidence": message.confidence,

@@ -36,6 +36,7 @@ from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.privacy import pseudonymise
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
+from bot.rasa.health import action_server_up
 from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
 from bot.storage import case_queue, cases, chats, inbox, log, outbox
@@ -174,11 +175,15 @@ class ConversationService:
         if attempts > 1:
             # We may have crashed after Rasa answered: take its answer instead of asking twice.
             earlier = await self.rasa.replies_for(sender, update_id)
-            if earlier is not None:
+            if earlier is not None and earlier.replies:
                 logger.info("update %s of %s: reusing Rasa's earlier answer", update_id, sender)
                 return earlier
+            # Seen but never answered (e.g. the action server was down): ask again, so the
+            # user gets a real answer instead of silence.
         turn = await self.rasa.send(sender, message, metadata)
         if not turn.replies:
+            if not await action_server_up(self.settings.action_server_url):
+                raise RasaUnavailable("the action server does not answer")
             logger.warning("Rasa gave no reply for update %s of %s", update_id, sender)
             turn.replies = [
                 compose.unclear(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.rasa.access import read_rasa_token
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_TRANSLATOR_URL = "https://translate.googleapis.com"
@@ -32,7 +34,7 @@ class Settings:
     telegram_api_url: str
     database_url: str
     rasa_url: str
-    rasa_token: str | None
+    rasa_token: str | None = field(repr=False)
     action_server_port: int
     log_level: str
     data_dir: Path
@@ -45,6 +47,8 @@ class Settings:
     poll_timeout: int = 25
     max_question_chars: int = 1500
     rasa_python: str | None = None
+    # Loopback by default: the action server has no authentication (rasa-sdk has none).
+    action_server_host: str = "127.0.0.1"
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8080
     dashboard_https: bool = False
@@ -79,7 +83,9 @@ class Settings:
 
     @property
     def action_server_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_server_port}/webhook"
+        wildcard = self.action_server_host in {"0.0.0.0", "::"}  # noqa: S104 - compared, not bound
+        host = "127.0.0.1" if wildcard else self.action_server_host
+        return f"http://{host}:{self.action_server_port}/webhook"
 
 
 def _int(values: Mapping[str, str | None], name: str, default: int) -> int:
@@ -200,7 +206,7 @@ def load_settings(
         telegram_api_url=(values.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL).rstrip("/"),
         database_url=_database_url(values, data_dir),
         rasa_url=(values.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
-        rasa_token=values.get("RASA_TOKEN") or None,
+        rasa_token=read_rasa_token(values, data_dir),
         action_server_port=_int(values, "ACTION_SERVER_PORT", 5055),
         log_level=log_level,
         data_dir=data_dir,
@@ -213,6 +219,7 @@ def load_settings(
         poll_timeout=_int(values, "TELEGRAM_POLL_TIMEOUT", 25),
         max_question_chars=_int(values, "MAX_QUESTION_CHARS", 1500),
         rasa_python=values.get("RASA_PYTHON") or None,
+        action_server_host=(values.get("ACTION_SERVER_HOST") or "127.0.0.1").strip(),
         dashboard_host=values.get("DASHBOARD_HOST") or "127.0.0.1",
         dashboard_port=_int(values, "DASHBOARD_PORT", 8080),
         dashboard_https=_bool(values, "DASHBOARD_HTTPS", False),

@@ -24,6 +24,7 @@ from bot.app import Assistant
 from bot.config import Settings, load_settings
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.migrate import upgrade
+from bot.rasa.access import create_rasa_token
 from bot.rasa.runtime import (
     RasaPaths,
     ensure_model,
@@ -59,6 +60,7 @@ class RasaServer:
     data_dir: Path
     action_port: int
     process: Process
+    token: str
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +74,12 @@ def rasa_model() -> Path:
 @pytest.fixture(scope="session")
 def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaServer]:
     data_dir = tmp_path_factory.mktemp("rasa")
+    # The token file in the data folder, as `python -m bot setup` makes it: every settings
+    # built with this DATA_DIR (the bot fixtures, a bot started as a process) find it there.
+    create_rasa_token(data_dir)
     action_port, rasa_port = free_port(), free_port()
     settings = make_settings(DATA_DIR=str(data_dir), ACTION_SERVER_PORT=str(action_port))
+    assert settings.rasa_token is not None
     env = {**os.environ, "DATA_DIR": str(data_dir), "PSEUDONYM_KEY": PSEUDONYM_KEY}
     actions = Process(
         python_module(["bot", "actions", "--port", str(action_port)]), data_dir / "actions.log", env
@@ -81,10 +87,15 @@ def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     actions.wait_http(f"http://127.0.0.1:{action_port}/health", timeout=60)
     paths = RasaPaths(ROOT, settings.cache_dir)
     command = rasa_server_command(paths, settings, rasa_model, rasa_port, data_dir / "run")
-    rasa = Process(command, data_dir / "rasa.log", rasa_environment(settings.cache_dir))
+    env = rasa_environment(settings.cache_dir, settings.rasa_token)
+    rasa = Process(command, data_dir / "rasa.log", env)
     url = f"http://127.0.0.1:{rasa_port}"
-    rasa.wait_http(f"{url}/status", timeout=300, ok=lambda status: bool(status.get("model_id")))
-    yield RasaServer(url, data_dir, action_port, rasa)
+    rasa.wait_http(
+        f"{url}/status?token={settings.rasa_token}",
+        timeout=300,
+        ok=lambda status: bool(status.get("model_id")),
+    )
+    yield RasaServer(url, data_dir, action_port, rasa, settings.rasa_token)
     rasa.stop()
     actions.stop()
 

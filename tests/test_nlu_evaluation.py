@@ -24,7 +24,7 @@ MINIMUM_EXAMPLES = 100
 async def test_every_language_understands_its_held_out_questions_and_declines_the_rest(
     rasa_server: RasaServer,
 ) -> None:
-    rasa = RasaClient(rasa_server.url)
+    rasa = RasaClient(rasa_server.url, rasa_server.token)
     try:
         reports = await evaluate(rasa, ROOT / "tests" / "nlu" / "heldout")
     finally:

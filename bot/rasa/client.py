@@ -22,6 +22,19 @@ class RasaUnavailable(RuntimeError):
     """Rasa did not answer (down, starting, overloaded); the message must wait and retry."""
 
 
+class RasaError(RuntimeError):
+    """Rasa refused a request (e.g. 401 for a wrong token, 400).
+
+    Our own error instead of httpx's, whose message carries the full URL with `?token=`;
+    this one names only the status and the path, so it is safe in any log.
+    """
+
+    def __init__(self, status: int, path: str) -> None:
+        super().__init__(f"Rasa answered HTTP {status} on {path}")
+        self.status = status
+        self.path = path
+
+
 @dataclass
 class RasaTurn:
     """What Rasa made of one user message: how it read it, and the replies."""
@@ -52,10 +65,12 @@ class RasaClient:
         try:
             response = await self._client.request(method, path, params=params, **kwargs)
         except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"{type(exc).__name__} talking to Rasa") from exc
+            # Not chained: httpx errors may name the request URL, which carries the token.
+            raise RasaUnavailable(f"{type(exc).__name__} talking to Rasa on {path}") from None
         if response.status_code >= 500 or response.status_code in {404, 409, 503}:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code} on {path}")
-        response.raise_for_status()
+        if response.status_code >= 400:
+            raise RasaError(response.status_code, path)
         return response.json()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
@@ -100,9 +115,13 @@ class RasaClient:
         return result
 
     async def ready(self) -> bool:
-        """True once the server answers and has a model loaded."""
+        """True once the server answers and has a model loaded.
+
+        A refusal (wrong token) is not "not ready yet": it raises RasaError, so start-up
+        stops with a clear message instead of waiting for a server that will never accept us.
+        """
         try:
             status = await self._request("GET", "/status")
-        except (RasaUnavailable, httpx.HTTPStatusError):
+        except RasaUnavailable:
             return False
         return bool(status.get("model_id") or status.get("fingerprint"))

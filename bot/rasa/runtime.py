@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
+from bot.rasa.access import MISSING_TOKEN
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +32,25 @@ class RasaSetupError(RuntimeError):
     """Something the operator must fix (e.g. no Python 3.10); the message says what."""
 
 
-def rasa_environment(cache_dir: Path) -> dict[str, str]:
-    """Environment for Rasa processes: no telemetry, quiet, its training cache outside the clone."""
+# Rasa 3.6 takes its token only as `--auth-token`, and a command line is readable by every
+# local user (/proc/*/cmdline). So Rasa is started through this launcher, which moves the token
+# from the environment (owner-only in /proc) into Rasa's own argv after the exec.
+TOKEN_ENV = "GK_RASA_AUTH_TOKEN"  # noqa: S105 - a variable name
+TOKEN_LAUNCHER = (
+    "import os, sys; "
+    f"sys.argv += ['--auth-token', os.environ.pop('{TOKEN_ENV}')]; "
+    "from rasa.__main__ import main; main()"
+)
+
+
+def rasa_environment(cache_dir: Path, token: str | None = None) -> dict[str, str]:
+    """Environment for Rasa processes: no telemetry, quiet, its training cache outside the clone.
+
+    With `token`, it is handed to the launcher of `rasa_server_command` here, not on argv.
+    """
     env = dict(os.environ)
+    if token is not None:
+        env[TOKEN_ENV] = token
     env["RASA_CACHE_DIRECTORY"] = str(cache_dir / "rasa-train-cache")
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -195,9 +212,17 @@ def write_endpoints(settings: Settings, run_dir: Path) -> tuple[Path, Path]:
 def rasa_server_command(
     paths: RasaPaths, settings: Settings, model: Path, port: int, run_dir: Path
 ) -> list[str]:
+    """`rasa run` with the API on loopback and the token (see TOKEN_LAUNCHER), never without.
+
+    Start it with `rasa_environment(cache_dir, settings.rasa_token)`.
+    """
+    if not settings.rasa_token:
+        raise RasaSetupError(MISSING_TOKEN)
     endpoints, credentials = write_endpoints(settings, run_dir)
-    command = [
-        str(paths.rasa_bin),
+    return [
+        str(paths.venv / "bin" / "python"),
+        "-c",
+        TOKEN_LAUNCHER,
         "run",
         "--enable-api",
         "--interface",
@@ -211,9 +236,6 @@ def rasa_server_command(
         "--credentials",
         str(credentials),
     ]
-    if settings.rasa_token:
-        command += ["--auth-token", settings.rasa_token]
-    return command
 
 
 def action_server_command(port: int) -> list[str]:

@@ -133,7 +133,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
                 "rasa",
                 command,
                 logs / "rasa.log",
-                rasa_environment(settings.cache_dir),
+                rasa_environment(settings.cache_dir, settings.rasa_token),
                 settings.project_root,
             )
             children.append(server)

@@ -90,16 +90,10 @@ class CaseRouter:
             step = open_request("attachment")
             step.file_update_id = int(parsed.value)
             return _step(data, intent, step)
-        if parsed.kind == "decline":
+        plain = {"decline": "handoff.declined", "contact_cancel": "handoff.contact_cancelled"}
+        if parsed.kind in plain:
             return Outcome(
-                [compose.plain("handoff.declined", language)],
-                logged_text=data,
-                intent=intent,
-                confidence=1.0,
-            )
-        if parsed.kind == "contact_cancel":
-            return Outcome(
-                [compose.plain("handoff.contact_cancelled", language)],
+                [compose.plain(plain[parsed.kind], language)],
                 logged_text=data,
                 intent=intent,
                 confidence=1.0,

@@ -34,15 +34,20 @@ def record_reply(session: AsyncSession, target: Case, staff: str, text: str) -> 
     add_event(session, target.id, "replied", staff, text)
 
 
-def add_user_message(
-    session: AsyncSession, target: Case, text: str, update_id: int | None
-) -> ConversationMessage:
-    """What the user wrote while the case is open goes into its thread."""
+def _user_wrote(target: Case) -> None:
+    """The user answered: the case is no longer waiting for them."""
     now = utcnow()
     target.last_user_message_at = now
     target.updated_at = now
     if target.status == "waiting_for_user":
         target.status = "in_progress" if target.assignee else "open"
+
+
+def add_user_message(
+    session: AsyncSession, target: Case, text: str, update_id: int | None
+) -> ConversationMessage:
+    """What the user wrote while the case is open goes into its thread."""
+    _user_wrote(target)
     row = ConversationMessage(
         chat_id=target.chat_id,
         direction="in",
@@ -142,11 +147,7 @@ async def add_attachment(
         update_id=update_id,
     )
     session.add(row)
-    now = utcnow()
-    target.last_user_message_at = now
-    target.updated_at = now
-    if target.status == "waiting_for_user":
-        target.status = "in_progress" if target.assignee else "open"
+    _user_wrote(target)
     await session.flush()
     add_event(session, target.id, "attachment", None, file_name[:200])
     return row

@@ -6,7 +6,9 @@ for product settings. Environment variables win over `.env`, so CI and tests can
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,6 +64,8 @@ class Settings:
     translator: str = "none"
     translator_url: str = DEFAULT_TRANSLATOR_URL
     translator_timeout: float = 4.0
+    # An answer last checked longer ago than this is shown as due (content check, editors).
+    review_max_age: dt.timedelta = dt.timedelta(days=183)
 
     @property
     def dashboard_url(self) -> str:
@@ -166,6 +170,20 @@ def _pseudonym_key(values: Mapping[str, str | None], data_dir: Path) -> bytes:
     return key_file.read_text().strip().encode()
 
 
+_AGE = re.compile(r"(\d+)\s*(d|days?|w|weeks?|m|months?)?", re.IGNORECASE)
+_AGE_DAYS = {"d": 1.0, "w": 7.0, "m": 365.25 / 12}
+
+
+def _review_max_age(raw: str | None) -> dt.timedelta:
+    """REVIEW_MAX_AGE: "6 months" (default), "26 weeks", "180 days", "180d" or "180" (days)."""
+    value = (raw or "").strip() or "6 months"
+    match = _AGE.fullmatch(value)
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(f"REVIEW_MAX_AGE must look like '6 months' or '180 days', got {raw!r}")
+    unit = (match.group(2) or "d")[0].lower()
+    return dt.timedelta(days=round(int(match.group(1)) * _AGE_DAYS[unit]))
+
+
 def _database_url(values: Mapping[str, str | None], data_dir: Path) -> str:
     url = values.get("DATABASE_URL") or f"sqlite:///{data_dir / 'assistant.db'}"
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
@@ -231,4 +249,5 @@ def load_settings(
         translator=translator,
         translator_url=translator_url,
         translator_timeout=translator_timeout,
+        review_max_age=_review_max_age(values.get("REVIEW_MAX_AGE")),
     )

@@ -10,12 +10,13 @@ import html
 from urllib.parse import urlparse
 
 from bot.content.markup import to_telegram_html
-from bot.content.store import SOURCE_LANGUAGE, ContentStore
+from bot.content.review import is_checked
+from bot.content.store import SOURCE_LANGUAGE, ContentEntry, ContentStore
 from bot.i18n import FALLBACK_CHAIN, format_date, t, t_markup
 from bot.replies import Button, Reply, callbacks
 
 
-def _sources_line(urls: tuple[str, ...], reviewed_text: str, language: str) -> str:
+def _sources_line(urls: tuple[str, ...], language: str) -> str:
     """Each site named once; several pages of one site become numbered links after its name."""
     by_host: dict[str, list[str]] = {}
     for url in urls:
@@ -32,9 +33,19 @@ def _sources_line(urls: tuple[str, ...], reviewed_text: str, language: str) -> s
         else:
             numbered = " ".join(link(url, f"[{n}]") for n, url in enumerate(pages, 1))
             parts.append(f"{html.escape(host)} {numbered}")
-    return t_markup(
-        "answer.sources", language, links=", ".join(parts), date=html.escape(reviewed_text)
-    )
+    return t_markup("answer.sources", language, links=", ".join(parts))
+
+
+def _state_line(store: ContentStore, entry: ContentEntry, language: str) -> str:
+    """Honest about its state: the editor's check and its date, or that nobody checked it.
+
+    A reviewed translation whose German source changed since counts as not checked.
+    """
+    if is_checked(entry, store.get(entry.key, SOURCE_LANGUAGE)) and entry.reviewed is not None:
+        return t("answer.reviewed_note", language, date=format_date(entry.reviewed, language))
+    if entry.status == "machine":
+        return t("answer.machine_note", language)
+    return t("answer.draft_note", language)
 
 
 def answer(store: ContentStore, key: str, language: str) -> Reply | None:
@@ -48,13 +59,8 @@ def answer(store: ContentStore, key: str, language: str) -> Reply | None:
     parts.append(f"<b>{html.escape(entry.title)}</b>")
     parts.append(to_telegram_html(entry.body))
     if entry.sources:
-        reviewed = format_date(entry.reviewed, language) if entry.reviewed else "–"
-        parts.append(_sources_line(entry.sources, reviewed, language))
-    # Honest about its state: an unchecked text says so (a reviewed one shows its date above).
-    if entry.status == "machine":
-        parts.append(t("answer.machine_note", language))
-    elif entry.status == "draft":
-        parts.append(t("answer.draft_note", language))
+        parts.append(_sources_line(entry.sources, language))
+    parts.append(_state_line(store, entry, language))
     buttons = [
         [Button(store.title(related, language, FALLBACK_CHAIN), callbacks.answer(related))]
         for related in entry.related
@@ -79,8 +85,8 @@ def original(store: ContentStore, key: str) -> Reply | None:
         return None
     parts = [f"<b>{html.escape(entry.title)}</b>", to_telegram_html(entry.body)]
     if entry.sources:
-        reviewed = format_date(entry.reviewed, SOURCE_LANGUAGE) if entry.reviewed else "–"
-        parts.append(_sources_line(entry.sources, reviewed, SOURCE_LANGUAGE))
+        parts.append(_sources_line(entry.sources, SOURCE_LANGUAGE))
+    parts.append(_state_line(store, entry, SOURCE_LANGUAGE))
     return Reply(key=f"{key}", text="\n\n".join(parts), language=SOURCE_LANGUAGE)
 
 

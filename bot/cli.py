@@ -148,15 +148,11 @@ def _actions(settings: Settings, port: int | None) -> int:
 
 
 def _content_check(settings: Settings) -> int:
-    from bot.content.check import check_content
+    from bot.content.check import run_check
 
-    findings = check_content(settings.content_dir)
-    for finding in findings:
-        print(finding)
-    errors = sum(1 for f in findings if f.level == "error")
-    warnings = len(findings) - errors
-    print(f"\n{errors} errors, {warnings} warnings")
-    return 1 if errors else 0
+    report = run_check(settings.content_dir, max_age=settings.review_max_age)
+    print(report.render())
+    return report.exit_code
 
 
 async def _content_translate(settings: Settings, language: str, keys: list[str] | None) -> int:

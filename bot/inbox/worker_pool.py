@@ -2,13 +2,19 @@
 
 One worker task per chat with pending updates. A slow Rasa call delays only its own chat;
 an update that must wait (Rasa down) holds back the later updates of the same chat, so
-answers never overtake each other. The database, not memory, says what is pending, so a
-restart resumes exactly where the last process stopped.
+answers never overtake each other — except commands and buttons that never need Rasa
+(`bot.inbox.ordering`). The database, not memory, says what is pending, so a restart
+resumes exactly where the last process stopped.
+
+A database fault (PostgreSQL restarting, SQLite busy) leaves the update pending and the
+worker retries with backoff; the answer and `done` are written in one transaction, so a
+retry never answers twice. Such faults never count as a failed attempt of the update.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -19,6 +25,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.db.models import Chat, InboxUpdate, utcnow
 from bot.i18n import has_language
+from bot.inbox.database_faults import HEALTH, Backoff, DatabaseHealth, is_database_fault
+from bot.inbox.ordering import may_overtake, waits_for_rasa
 from bot.replies import compose
 from bot.storage import inbox, outbox
 from bot.telegram.payloads import reply_to_bot_api
@@ -33,6 +41,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _seconds_until_due(row: InboxUpdate) -> float:
+    return (_aware(row.next_attempt_at) - utcnow()).total_seconds()
+
+
 class InboxWorkerPool:
     def __init__(
         self,
@@ -41,6 +53,7 @@ class InboxWorkerPool:
         default_language: str,
         on_outbox: Callable[[], None] = lambda: None,
         max_concurrent: int = 16,
+        health: DatabaseHealth = HEALTH,
     ) -> None:
         self.application = application
         self.sessions = sessions
@@ -48,6 +61,8 @@ class InboxWorkerPool:
         self.on_outbox = on_outbox
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
+        self._wakeups: dict[int, asyncio.Event] = {}
+        self.health = health
         self._errors: dict[int, BaseException] = {}
         self._semaphore = asyncio.Semaphore(max_concurrent)
         application.add_error_handler(self._record_error)
@@ -62,13 +77,27 @@ class InboxWorkerPool:
         worker = self._workers.get(chat_id)
         if worker is not None and not worker.done():
             self._dirty.add(chat_id)
+            self._wakeup(chat_id).set()  # a waiting worker looks again: it may overtake
             return
         self._workers[chat_id] = asyncio.create_task(self._work(chat_id), name="chat-worker")
 
+    def _wakeup(self, chat_id: int) -> asyncio.Event:
+        return self._wakeups.setdefault(chat_id, asyncio.Event())
+
     async def resume(self) -> int:
-        """Start workers for every chat with pending updates (after a restart, and periodically)."""
-        async with self.sessions() as session:
-            chats = await inbox.chats_with_pending(session)
+        """Start workers for every chat with pending updates (after a restart, and periodically).
+
+        With the database unreachable this starts nothing: the next sweep tries again.
+        """
+        try:
+            async with self.sessions() as session:
+                chats = await inbox.chats_with_pending(session)
+        except Exception as exc:
+            if not is_database_fault(exc):
+                raise
+            self.health.failed(exc, "the inbox sweep")
+            return 0
+        self.health.ok()
         for chat_id in chats:
             self.notify(chat_id)
         return len(chats)
@@ -76,7 +105,10 @@ class InboxWorkerPool:
     async def sweep_forever(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
-            await self.resume()
+            try:
+                await self.resume()
+            except Exception:  # the sweep is the safety net: it must outlive any error
+                logger.exception("inbox sweep failed; next one in %.0f s", SWEEP_INTERVAL)
 
     async def stop(self) -> None:
         for worker in self._workers.values():
@@ -85,33 +117,65 @@ class InboxWorkerPool:
         self._workers.clear()
 
     async def _work(self, chat_id: int) -> None:
+        backoff = Backoff()
         while True:
             self._dirty.discard(chat_id)
-            async with self.sessions() as session:
-                row = await inbox.oldest_pending(session, chat_id)
-            if row is None:
-                if chat_id in self._dirty:
-                    continue
-                self._workers.pop(chat_id, None)
-                return
-            wait = (_aware(row.next_attempt_at) - utcnow()).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            async with self._semaphore:
-                try:
-                    await self._process(row)
-                except Exception:  # never let one update kill the chat's worker
-                    logger.exception("processing update %s failed unexpectedly", row.update_id)
+            self._wakeup(chat_id).clear()
+            try:
+                finished = await self._step(chat_id)
+            except Exception as exc:  # never let one update kill the chat's worker
+                if is_database_fault(exc):
+                    self.health.failed(exc, "an inbox worker")
+                    await asyncio.sleep(backoff.next())
+                else:
+                    logger.exception("processing an update of a chat failed unexpectedly")
                     await asyncio.sleep(1)
+                continue
+            backoff.reset()
+            if finished:
+                self._wakeups.pop(chat_id, None)
+                return
+
+    async def _step(self, chat_id: int) -> bool:
+        """Handle the chat's next update, or wait for it to be due; True when nothing is left."""
+        async with self.sessions() as session:
+            row = await inbox.oldest_pending(session, chat_id)
+            if row is not None and _seconds_until_due(row) > 0 and waits_for_rasa(row.payload):
+                later = await inbox.due_pending_after(session, chat_id, row.update_id)
+                row = next((r for r in later if may_overtake(r.payload)), row)
+        self.health.ok()
+        if row is None:
+            if chat_id in self._dirty:
+                return False
+            self._workers.pop(chat_id, None)
+            return True
+        wait = _seconds_until_due(row)
+        if wait > 0:
+            # Until it is due, or until new work arrives that may overtake it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup(chat_id).wait(), timeout=wait)
+            return False
+        async with self._semaphore:
+            await self._process(row)
+        return False
 
     async def _process(self, row: InboxUpdate) -> None:
         async with self.sessions.begin() as session:
             attempts = await inbox.mark_started(session, row.update_id)
         started = utcnow()
-        update = Update.de_json(row.payload, self.application.bot)
+        try:
+            update = Update.de_json(row.payload, self.application.bot)
+        except Exception as exc:  # stored before PTB could read it (the poller checks first)
+            logger.warning(
+                "update %s cannot be read (%s); skipped", row.update_id, type(exc).__name__
+            )
+            async with self.sessions.begin() as session:
+                await inbox.mark_done(session, row.update_id, status="unparsable")
+            return
         await self.application.process_update(update)
         error = self._errors.pop(row.update_id, None)
+        if error is not None and is_database_fault(error):
+            raise error  # nothing was written: `_work` retries the same update after a pause
         async with self.sessions.begin() as session:
             current = await session.get(InboxUpdate, row.update_id)
             if current is None or current.status != "pending":

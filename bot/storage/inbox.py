@@ -16,12 +16,29 @@ from bot.db.models import InboxUpdate, utcnow
 
 
 async def store(
-    session: AsyncSession, update_id: int, chat_id: int | None, payload: dict[str, Any]
+    session: AsyncSession,
+    update_id: int,
+    chat_id: int | None,
+    payload: dict[str, Any],
+    status: str = "pending",
 ) -> bool:
-    """Insert the update unless it is already there; True if it is new."""
+    """Insert the update unless it is already there; True if it is new.
+
+    `status` is `pending` for work, or `unparsable` for an update PTB cannot read: kept
+    (sanitised) so nothing is lost silently, never processed.
+    """
     if await session.get(InboxUpdate, update_id) is not None:
         return False
-    session.add(InboxUpdate(update_id=update_id, chat_id=chat_id, payload=payload))
+    processed_at = None if status == "pending" else utcnow()
+    session.add(
+        InboxUpdate(
+            update_id=update_id,
+            chat_id=chat_id,
+            payload=payload,
+            status=status,
+            processed_at=processed_at,
+        )
+    )
     return True
 
 
@@ -42,6 +59,24 @@ async def oldest_pending(session: AsyncSession, chat_id: int) -> InboxUpdate | N
         .order_by(InboxUpdate.update_id)
         .limit(1)
     )
+
+
+async def due_pending_after(
+    session: AsyncSession, chat_id: int, update_id: int, limit: int = 20
+) -> list[InboxUpdate]:
+    """The chat's pending updates after `update_id` that are due now, oldest first."""
+    rows = await session.scalars(
+        select(InboxUpdate)
+        .where(
+            InboxUpdate.status == "pending",
+            InboxUpdate.chat_id == chat_id,
+            InboxUpdate.update_id > update_id,
+            InboxUpdate.next_attempt_at <= utcnow(),
+        )
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def mark_started(session: AsyncSession, update_id: int) -> int:

@@ -125,7 +125,7 @@ class Assistant:
         while True:
             try:
                 async with self.sessions.begin() as session:
-                    await retention.purge(session, self.settings.retention_days)
+                    await retention.run(session, self.settings)
             except Exception:
                 logger.exception("retention run failed; next try in a day")
             await asyncio.sleep(RETENTION_INTERVAL)

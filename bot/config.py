@@ -45,6 +45,8 @@ class Settings:
     pseudonym_key: bytes = field(repr=False)
     default_language: str = "de"
     retention_days: int = 180
+    # An open case without any activity for this long is escalated to the administrators.
+    open_case_max_days: int = 60
     case_response_days: int = 2
     poll_timeout: int = 25
     max_question_chars: int = 1500
@@ -100,6 +102,12 @@ def _int(values: Mapping[str, str | None], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _positive(value: int, name: str) -> int:
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _bool(values: Mapping[str, str | None], name: str, default: bool) -> bool:
@@ -233,6 +241,7 @@ def load_settings(
         pseudonym_key=_pseudonym_key(values, data_dir),
         default_language=values.get("DEFAULT_LANGUAGE") or "de",
         retention_days=_int(values, "RETENTION_DAYS", 180),
+        open_case_max_days=_positive(_int(values, "OPEN_CASE_MAX_DAYS", 60), "OPEN_CASE_MAX_DAYS"),
         case_response_days=_int(values, "CASE_RESPONSE_DAYS", 2),
         poll_timeout=_int(values, "TELEGRAM_POLL_TIMEOUT", 25),
         max_question_chars=_int(values, "MAX_QUESTION_CHARS", 1500),

@@ -121,6 +121,8 @@ class Case(Base):
     first_response_at: Mapped[dt.datetime | None]
     last_user_message_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]  # when it was resolved
+    # When retention handed it to the administrators: open too long without activity.
+    escalated_at: Mapped[dt.datetime | None]
     user_told_added: Mapped[bool] = mapped_column(Boolean, default=False)
     helped: Mapped[bool | None] = mapped_column(Boolean)  # the user's answer after resolving
 

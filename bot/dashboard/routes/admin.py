@@ -1,4 +1,8 @@
-"""The admin page: who has an account, and the audit log (who did what to which case, when)."""
+"""The admin page: who has an account, overdue cases, and the audit log (who did what, when).
+
+Overdue cases are those retention escalated (open too long without activity, see
+`bot.cases.escalation`); they stay listed here until somebody resolves them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from bot.dashboard.deps import AdminDep, DbDep, render
+from bot.cases import escalation
+from bot.dashboard.deps import AdminDep, DbDep, SettingsDep, render
+from bot.dashboard.i18n import UiText
 from bot.storage import audit
 from bot.storage import staff as staff_store
 from bot.storage.cases import parse_case_number
@@ -22,6 +28,7 @@ async def admin_page(
     request: Request,
     me: AdminDep,
     db: DbDep,
+    settings: SettingsDep,
     actor: Annotated[str, Query(max_length=64)] = "",
     case: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
@@ -34,12 +41,15 @@ async def admin_page(
         actor=actor.strip().lower() or None,
         case_id=case_id,
     )
-    names = {u.name: u.display_name for u in users}
+    names = {escalation.ACTOR: UiText(me.user.ui_language)("admin.system")}
+    names.update({u.name: u.display_name for u in users})
     return render(
         request,
         "admin.html",
         {
             "users": users,
+            "overdue": await escalation.overdue_cases(db),
+            "overdue_days": settings.open_case_max_days,
             "events": [] if case_invalid else events,
             "names": names,
             "actor": actor,

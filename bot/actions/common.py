@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Tracker
 
 from bot.config import load_settings
-from bot.content.store import ContentStore
+from bot.content.live import LiveContent, live_content
 from bot.replies import Reply
 
 # Actions that are bookkeeping, not something the bot said.
@@ -19,9 +19,13 @@ _SILENT_ACTIONS = frozenset(
 
 
 @cache
-def content_store() -> ContentStore:
-    """Loaded once per action-server process, on first use."""
-    return ContentStore.load(load_settings().content_dir)
+def content_store() -> LiveContent:
+    """The published content, made once per action-server process on first use.
+
+    It looks for new publications at most every CONTENT_REFRESH_SECONDS, when an action
+    reads it: the action server answers typed questions with what the bot's menus show.
+    """
+    return live_content(load_settings())
 
 
 def language_of(tracker: Tracker) -> str:

@@ -1,7 +1,8 @@
 """The content store: sourced answers, one Markdown file per key and language.
 
-Files live in `content/<topic>/<key>.<lang>.md` with YAML front matter. The store is
-loaded once per process and is read-only; editors change files and restart (or reload).
+Files live in `content/<topic>/<key>.<lang>.md` with YAML front matter. A store is
+read-only; what editors publish in the dashboard is a database overlay over the files
+(`bot.content.overlay`), and `bot.content.live` swaps in a new store when it changes.
 """
 
 from __future__ import annotations
@@ -96,20 +97,26 @@ class Catalog:
         return None
 
 
-def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+def _split_front_matter(text: str, where: Path | str) -> tuple[dict[str, Any], str]:
+    text = text.replace("\r\n", "\n")
     if not text.startswith("---\n"):
-        raise ContentError(f"{path}: must start with a '---' front matter block")
+        raise ContentError(f"{where}: must start with a '---' front matter block")
     end = text.find("\n---", 4)
     if end == -1:
-        raise ContentError(f"{path}: front matter is not closed with '---'")
-    meta = yaml.safe_load(text[4:end]) or {}
+        raise ContentError(f"{where}: front matter is not closed with '---'")
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        if isinstance(where, Path):
+            raise  # content check reads the line from the YAML error itself
+        raise ContentError(f"{where}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
-        raise ContentError(f"{path}: front matter must be a mapping")
+        raise ContentError(f"{where}: front matter must be a mapping")
     body = text[end + 4 :].strip()
     return meta, body
 
 
-def _as_date(value: object, path: Path) -> dt.date | None:
+def _as_date(value: object, path: Path | str) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.date):
@@ -122,10 +129,26 @@ def _as_date(value: object, path: Path) -> dt.date | None:
 
 def parse_entry(path: Path) -> ContentEntry:
     """Read one content file; raises ContentError with the file name on any problem."""
-    meta, body = _split_front_matter(path.read_text(encoding="utf-8"), path)
+    return parse_text(path.read_text(encoding="utf-8"), path)
+
+
+def entry_path(content_dir: Path, key: str, language: str) -> Path:
+    """Where the file of a full key in a language lives (or will, after `content export`)."""
+    topic, short = key.split(".", 1)
+    return content_dir / topic / f"{short}.{language}.md"
+
+
+def parse_text(text: str, path: Path, where: str | None = None) -> ContentEntry:
+    """Parse the text of a content file that lives (or will live) at `path`.
+
+    `where` names the text in errors when it is not the file itself (a revision saved in
+    the dashboard: "revision of training.apprenticeship (ar)").
+    """
+    label: Path | str = where or path
+    meta, body = _split_front_matter(text, label)
     name_parts = path.name.split(".")
     if len(name_parts) != 3 or name_parts[2] != "md":
-        raise ContentError(f"{path}: file name must be <key>.<lang>.md")
+        raise ContentError(f"{label}: file name must be <key>.<lang>.md")
     language = str(meta.get("language") or name_parts[1])
     key = str(meta.get("key") or f"{path.parent.name}.{name_parts[0]}")
     return ContentEntry(
@@ -134,7 +157,7 @@ def parse_entry(path: Path) -> ContentEntry:
         title=str(meta.get("title") or "").strip(),
         body=body,
         sources=tuple(str(s) for s in meta.get("sources") or ()),
-        reviewed=_as_date(meta.get("reviewed"), path),
+        reviewed=_as_date(meta.get("reviewed"), label),
         status=str(meta.get("status") or "draft"),
         needs_local_review=bool(meta.get("needs_local_review", False)),
         related=tuple(str(r) for r in meta.get("related") or ()),
@@ -160,6 +183,7 @@ class ContentStore:
 
     @classmethod
     def load(cls, content_dir: Path) -> ContentStore:
+        """The files alone (the database overlay is added by `bot.content.live`)."""
         catalog = load_catalog(content_dir)
         entries = [parse_entry(p) for p in sorted(content_dir.glob("*/*.md"))]
         return cls(catalog, entries)
@@ -181,3 +205,28 @@ class ContentStore:
     def title(self, key: str, language: str, fallbacks: Iterable[str] = ()) -> str:
         entry = self.get(key, language, fallbacks)
         return entry.title if entry else key
+
+
+class FileCache:
+    """Parsed content files, re-read only when a file changed (size or modification time).
+
+    Reading all files takes a second or more; a store rebuilt after a publish re-reads only
+    what `content export` (or a person) changed on disk.
+    """
+
+    def __init__(self, content_dir: Path) -> None:
+        self.content_dir = content_dir
+        self._parsed: dict[Path, tuple[tuple[int, int], ContentEntry]] = {}
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.content_dir)
+
+    def entries(self) -> list[ContentEntry]:
+        found: dict[Path, tuple[tuple[int, int], ContentEntry]] = {}
+        for path in sorted(self.content_dir.glob("*/*.md")):
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            cached = self._parsed.get(path)
+            found[path] = cached if cached and cached[0] == stamp else (stamp, parse_entry(path))
+        self._parsed = found
+        return [entry for _, entry in found.values()]

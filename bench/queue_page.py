@@ -215,7 +215,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         settings = load_settings(
-            environ={"DATABASE_URL": url, "DATA_DIR": tmp, "PSEUDONYM_KEY": "bench-key-0123456789"},
+            environ={"DATABASE_URL": url, "DATA_DIR": tmp, "DATA_KEY": "bench-key-0123456789"},
             env_file=Path("/nonexistent"),
         )
         upgrade(url)

@@ -73,7 +73,7 @@ class Assistant:
         self.store = ContentStore.load(settings.content_dir)
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         self.translator = build_translator(settings, self.sessions)
-        self.sender = OutboxSender(self.application.bot, self.sessions, settings.pseudonym_key)
+        self.sender = OutboxSender(self.application.bot, self.sessions)
         self.service = ConversationService(
             settings,
             self.sessions,

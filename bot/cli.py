@@ -3,7 +3,8 @@
 run                       start Rasa, the action server and the bot (no token: terminal chat)
 chat                      the same, always as a terminal chat (offline)
 serve                     only the bot, for a Rasa server already running at RASA_URL
-setup                     create the Rasa token (once), install Rasa, train the model if needed
+setup                     create the Rasa token and the data key (once), install Rasa, train the
+                          model if needed
 actions [--port N]        run the Rasa action server (started by `run`)
 content check             check the content files (sources, dates, languages, length)
 content translate --lang LANG [--keys KEY ...]
@@ -30,8 +31,10 @@ import datetime as dt
 import logging
 import os
 import sys
+from dataclasses import replace
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.data_key import MISSING_DATA_KEY, create_data_key, read_data_key
 from bot.logging_setup import setup_logging
 
 logger = logging.getLogger("bot")
@@ -110,6 +113,21 @@ async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
             await _bot_only(settings, dashboard_url)
 
 
+def _with_data_key(settings: Settings) -> Settings | None:
+    """The settings with the data key, or None after one line on stderr saying how to make it.
+
+    On SQLite (one machine, `make run` runs setup anyway) a missing key is created here, as
+    setup does; on PostgreSQL a missing key means a deployment that skipped setup: refused.
+    """
+    if settings.data_key is not None:
+        return settings
+    if not settings.database_url.startswith("sqlite"):
+        print(f"configuration error: {MISSING_DATA_KEY}", file=sys.stderr)
+        return None
+    logger.info("created the data key %s", create_data_key(settings.data_dir))
+    return replace(settings, data_key=read_data_key({}, settings.data_dir))
+
+
 def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
     from bot.dashboard.server import DashboardError
     from bot.db.migrate import upgrade
@@ -120,6 +138,10 @@ def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
     if not settings.rasa_token:
         print(f"configuration error: {MISSING_TOKEN}", file=sys.stderr)
         return 2
+    keyed = _with_data_key(settings)
+    if keyed is None:
+        return 2
+    settings = keyed
     warn_if_exposed(settings.rasa_url)
     upgrade(settings.database_url)
     if terminal and not settings.telegram_enabled:
@@ -206,8 +228,11 @@ def _content(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from bot.db.migrate import upgrade
 
+    keyed = _with_data_key(settings)  # the translation cache is sealed with it
+    if keyed is None:
+        return 2
     upgrade(settings.database_url)
-    return asyncio.run(_content_translate(settings, args.lang, args.keys))
+    return asyncio.run(_content_translate(keyed, args.lang, args.keys))
 
 
 def _export(settings: Settings, what: str, since: dt.date | None) -> int:
@@ -246,6 +271,11 @@ def _dashboard(settings: Settings) -> int:
     from bot.dashboard.server import DashboardError, run_dashboard
     from bot.db.migrate import upgrade
 
+    if settings.translator != "none":  # the translation cache is sealed with the data key
+        keyed = _with_data_key(settings)
+        if keyed is None:
+            return 2
+        settings = keyed
     upgrade(settings.database_url)
     try:
         asyncio.run(run_dashboard(settings))
@@ -278,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if settings.rasa_token is None:
                 logger.info("created the Rasa token %s", create_rasa_token(settings.data_dir))
+            if settings.data_key is None:
+                logger.info("created the data key %s", create_data_key(settings.data_dir))
             prepare_rasa(settings)
         except RasaSetupError as exc:
             print(f"setup error: {exc}", file=sys.stderr)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.data_key import read_data_key
 from bot.rasa.access import read_rasa_token
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,8 @@ class Settings:
     data_dir: Path
     project_root: Path
     cache_dir: Path
-    pseudonym_key: bytes = field(repr=False)
+    # Seals the translation cache; None until `python -m bot setup` made it (see bot/data_key).
+    data_key: bytes | None = field(repr=False)
     default_language: str = "de"
     retention_days: int = 180
     # An open case without any activity for this long is escalated to the administrators.
@@ -160,22 +161,12 @@ def _translator(values: Mapping[str, str | None]) -> tuple[str, str, float]:
     return name, url, timeout
 
 
-def _pseudonym_key(values: Mapping[str, str | None], data_dir: Path) -> bytes:
-    """The secret behind chat pseudonyms: from PSEUDONYM_KEY, else a key file made once.
-
-    The key must stay stable, or exported pseudonyms stop matching; it must never be in git.
-    """
-    raw = values.get("PSEUDONYM_KEY")
-    if raw:
-        if len(raw) < 16:
-            raise ConfigError("PSEUDONYM_KEY must be at least 16 characters long")
-        return raw.encode()
-    key_file = data_dir / "pseudonym.key"
-    if not key_file.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip().encode()
+def _data_key(values: Mapping[str, str | None], data_dir: Path) -> bytes | None:
+    """DATA_KEY or the key file setup made; reading settings never creates it."""
+    try:
+        return read_data_key(values, data_dir)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 _AGE = re.compile(r"(\d+)\s*(d|days?|w|weeks?|m|months?)?", re.IGNORECASE)
@@ -238,7 +229,7 @@ def load_settings(
         data_dir=data_dir,
         project_root=root,
         cache_dir=cache_dir,
-        pseudonym_key=_pseudonym_key(values, data_dir),
+        data_key=_data_key(values, data_dir),
         default_language=values.get("DEFAULT_LANGUAGE") or "de",
         retention_days=_int(values, "RETENTION_DAYS", 180),
         open_case_max_days=_positive(_int(values, "OPEN_CASE_MAX_DAYS", 60), "OPEN_CASE_MAX_DAYS"),

@@ -1,15 +1,18 @@
-"""Pseudonyms for chat ids: stable, keyed, and not reversible without the key.
+"""Pseudonyms for chats: random, stored with the chat, and unrelated to the Telegram chat id.
 
-Logs, exports and Rasa only ever see the pseudonym, never the Telegram chat id.
+Logs, exports and Rasa (as its sender id) only ever see the pseudonym, never the chat id.
+Why random instead of a keyed hash of the chat id: a hash gives a returning user the same
+pseudonym after /delete, which links them to old exports; and a changed key would orphan
+every conversation Rasa keeps. A random one is forgotten with the chat row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
+
+PSEUDONYM_PREFIX = "u"
 
 
-def pseudonymise(chat_id: int, key: bytes) -> str:
-    """A 16-hex-character keyed hash (HMAC-SHA256) of a chat id."""
-    digest = hmac.new(key, str(chat_id).encode(), hashlib.sha256).hexdigest()
-    return f"u{digest[:16]}"
+def new_pseudonym() -> str:
+    """`u` and 16 hex characters (64 random bits), the shape pseudonyms always had."""
+    return PSEUDONYM_PREFIX + secrets.token_hex(8)

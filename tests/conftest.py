@@ -36,13 +36,13 @@ from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import ROOT, Process, RasaProxy, free_port, python_module
 
 DEFAULT_TEST_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
+DATA_KEY = "test-data-key-0123456789"
 
 
 def make_settings(**env: str) -> Settings:
     """Settings from an explicit environment only (never the developer's .env)."""
     base = {
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATA_KEY": DATA_KEY,
         "LOG_LEVEL": "INFO",
         "HOME": str(Path.home()),
     }
@@ -80,7 +80,7 @@ def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     action_port, rasa_port = free_port(), free_port()
     settings = make_settings(DATA_DIR=str(data_dir), ACTION_SERVER_PORT=str(action_port))
     assert settings.rasa_token is not None
-    env = {**os.environ, "DATA_DIR": str(data_dir), "PSEUDONYM_KEY": PSEUDONYM_KEY}
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DATA_KEY": DATA_KEY}
     actions = Process(
         python_module(["bot", "actions", "--port", str(action_port)]), data_dir / "actions.log", env
     )

@@ -26,7 +26,7 @@ from bot.translation.cache import TranslationCache
 from bot.translation.google import GoogleBackend
 from bot.translation.markdown import translate_markdown
 from bot.translation.service import MachineTranslator
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import DATA_KEY
 from tests.fake_google_translate import FakeGoogleTranslate
 from tests.servers import ROOT
 
@@ -71,7 +71,7 @@ async def run_cli(
         "PROJECT_ROOT": str(content_dir.parent),
         "DATA_DIR": str(content_dir.parent / "data"),
         "DATABASE_URL": database_url,
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATA_KEY": DATA_KEY,
         "TRANSLATOR": "googletrans",
         "TRANSLATOR_TIMEOUT": "2",
         **env,
@@ -205,7 +205,7 @@ async def test_without_a_translator_configured_nothing_is_sent(
 async def machine(google: FakeGoogleTranslate, sessions: Any) -> AsyncIterator[MachineTranslator]:
     translator = MachineTranslator(
         GoogleBackend(google.url, timeout=2.0),
-        TranslationCache(sessions, PSEUDONYM_KEY.encode()),
+        TranslationCache(sessions, DATA_KEY.encode()),
         timeout=2.0,
     )
     yield translator

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from bot.app import Assistant
 from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate
 from bot.i18n import t
-from bot.privacy import pseudonymise
-from tests.conftest import PSEUDONYM_KEY, RasaServer, UserChat
+from tests.conftest import RasaServer, UserChat
 
 pytestmark = pytest.mark.e2e
 
@@ -215,6 +214,8 @@ async def test_delete_erases_everything_after_confirmation(
     assistant: Assistant, user: UserChat, rasa_server: RasaServer
 ) -> None:
     await user.says("Wie finde ich eine Wohnung?")
+    async with assistant.sessions() as session:
+        pseudonym = await session.scalar(select(Chat.pseudonym).where(Chat.id == user.chat_id))
     [confirm] = await user.says("/delete")
     [kept] = await user.presses(confirm.button("behalten"), on=confirm)
     assert "nichts gelöscht" in kept.text
@@ -230,7 +231,6 @@ async def test_delete_erases_everything_after_confirmation(
     assert await logged(assistant, user.chat_id) == []
     import sqlite3
 
-    pseudonym = pseudonymise(user.chat_id, PSEUDONYM_KEY.encode())
     with sqlite3.connect(rasa_server.data_dir / "rasa_tracker.db") as db:
         (count,) = db.execute(
             "SELECT count(*) FROM events WHERE sender_id = ?", (pseudonym,)

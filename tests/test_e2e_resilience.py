@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 
 from bot.app import Assistant
 from bot.db.engine import make_async_engine, make_sessionmaker
-from bot.db.models import Case, ConversationMessage, InboxUpdate
-from bot.privacy import pseudonymise
-from tests.conftest import PSEUDONYM_KEY, RasaServer, UserChat, bot_settings
+from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate
+from tests.conftest import DATA_KEY, RasaServer, UserChat, bot_settings
 from tests.fake_telegram import FakeTelegram
 from tests.servers import Process, RasaProxy, python_module
 
@@ -85,7 +84,7 @@ async def test_a_bot_killed_mid_turn_answers_after_restart_once_and_opens_no_sec
         "TELEGRAM_API_URL": telegram.url,
         "RASA_URL": rasa_proxy.url,
         "DATA_DIR": str(rasa_server.data_dir),
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATA_KEY": DATA_KEY,
         "TELEGRAM_POLL_TIMEOUT": "1",
     }
     log = rasa_server.data_dir / f"bot-{user.chat_id}.log"
@@ -123,11 +122,11 @@ async def test_a_bot_killed_mid_turn_answers_after_restart_once_and_opens_no_sec
                 ConversationMessage.update_id == update_id, ConversationMessage.direction == "out"
             )
         )
+        pseudonym = await session.scalar(select(Chat.pseudonym).where(Chat.id == user.chat_id))
     await engine.dispose()
     assert len(cases) == 1 and cases[0].topic == "housing"  # from the answer before
     assert row is not None and row.status == "done" and row.attempts == 2
     assert answered == 1
-    pseudonym = pseudonymise(user.chat_id, PSEUDONYM_KEY.encode())
     with sqlite3.connect(rasa_server.data_dir / "rasa_tracker.db") as db:
         (seen_by_rasa,) = db.execute(
             "SELECT count(*) FROM events"

@@ -25,9 +25,7 @@ from sqlalchemy import update
 from bot.db.models import ConversationMessage
 from bot.export import CASE_THREAD_MARK
 from bot.export_stats import STATS_FIELDS, iso_week
-from bot.privacy import pseudonymise
 from bot.storage import case_thread, cases, chats, log
-from tests.conftest import PSEUDONYM_KEY
 from tests.servers import ROOT
 
 QUESTION = (
@@ -43,7 +41,7 @@ _weeks = itertools.count()
 
 
 def run_export(database_url: str, what: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": database_url, "PSEUDONYM_KEY": PSEUDONYM_KEY}
+    env = {**os.environ, "DATABASE_URL": database_url}  # exports need no data key
     result = subprocess.run(
         [sys.executable, "-m", "bot", "export", what, *args],
         capture_output=True, text=True, env=env, cwd=ROOT, check=True,
@@ -52,11 +50,11 @@ def run_export(database_url: str, what: str, *args: str) -> str:
 
 
 @pytest.fixture
-async def story(sessions: Any, chat_id: int) -> tuple[int, dt.datetime]:
-    """Amal's conversation, all on one Wednesday; returns her chat id and that day."""
+async def story(sessions: Any, chat_id: int) -> tuple[str, dt.datetime]:
+    """Amal's conversation, all on one Wednesday; returns her pseudonym and that day."""
     when = dt.datetime(2998, 1, 7, 12, tzinfo=dt.UTC) + dt.timedelta(weeks=next(_weeks))
     async with sessions.begin() as session:
-        await chats.get_or_create(session, chat_id, PSEUDONYM_KEY.encode())
+        pseudonym = (await chats.get_or_create(session, chat_id)).pseudonym
 
         def say(direction: str, text: str, **fields: Any) -> None:
             log.log_message(session, chat_id, direction, text, language="de", **fields)
@@ -84,14 +82,13 @@ async def story(sessions: Any, chat_id: int) -> tuple[int, dt.datetime]:
         await session.execute(
             update(messages).where(messages.chat_id == chat_id).values(created_at=when)
         )
-    return chat_id, when
+    return pseudonym, when
 
 
 async def test_the_conversation_export_shows_the_handoff_but_not_the_thread_or_contacts(
-    database_url: str, story: tuple[int, dt.datetime]
+    database_url: str, story: tuple[str, dt.datetime]
 ) -> None:
-    chat_id, when = story
-    pseudonym = pseudonymise(chat_id, PSEUDONYM_KEY.encode())
+    pseudonym, when = story
     lines = run_export(database_url, "conversations", "--since", when.date().isoformat())
     records = [r for r in map(json.loads, lines.splitlines()) if r["chat"] == pseudonym]
     dumped = json.dumps(records, ensure_ascii=False)
@@ -114,9 +111,9 @@ async def test_the_conversation_export_shows_the_handoff_but_not_the_thread_or_c
 
 
 async def test_the_stats_count_every_step_per_week_and_contain_no_text(
-    database_url: str, story: tuple[int, dt.datetime]
+    database_url: str, story: tuple[str, dt.datetime]
 ) -> None:
-    chat_id, when = story
+    pseudonym, when = story
     out = run_export(database_url, "stats", "--since", when.date().isoformat())
     rows = list(csv.DictReader(io.StringIO(out)))
     assert tuple(rows[0]) == STATS_FIELDS
@@ -140,6 +137,5 @@ async def test_the_stats_count_every_step_per_week_and_contain_no_text(
         ("out", "", "handoff.contact_saved", ""): 1,
     }
     assert {r["language"] for r in rows if r["week"] == iso_week(when.date())} == {"de"}
-    pseudonym = pseudonymise(chat_id, PSEUDONYM_KEY.encode())
     for text in (*SECRETS, TYPED_COMMAND, pseudonym, "Wohnung", "GK-", "[phone]", "?"):
         assert text not in out

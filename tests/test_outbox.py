@@ -13,8 +13,6 @@ from bot.storage import inbox, outbox
 from bot.telegram.sender import OutboxSender
 from tests.fake_telegram import FakeTelegram
 
-KEY = b"test-pseudonym-key-0123456789"
-
 
 @pytest.fixture(autouse=True)
 async def _only_this_tests_messages(sessions: Any) -> None:
@@ -60,7 +58,7 @@ async def test_a_flood_limit_delays_the_chat_by_retry_after_and_keeps_the_order(
 ) -> None:
     await enqueue(sessions, chat_id, "eins", "zwei", "drei")
     telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-    sender = OutboxSender(bot, sessions, KEY)
+    sender = OutboxSender(bot, sessions)
     assert await deliver(sender, telegram, chat_id, 3) == ["eins", "zwei", "drei"]
     send_calls = [at for at, method in telegram.calls if method == "sendMessage"]
     assert send_calls[1] - send_calls[0] >= 1.0  # waited as Telegram asked
@@ -71,7 +69,7 @@ async def test_server_errors_are_retried_with_backoff_until_delivered_once(
 ) -> None:
     await enqueue(sessions, chat_id, "hallo", "welt")
     telegram.fail_next("sendMessage", 502, "Bad Gateway", times=2)
-    sender = OutboxSender(bot, sessions, KEY)
+    sender = OutboxSender(bot, sessions)
     assert await deliver(sender, telegram, chat_id, 2) == ["hallo", "welt"]
     await asyncio.sleep(0.5)
     assert [s.text for s in telegram.messages_to(chat_id)] == ["hallo", "welt"]
@@ -92,7 +90,7 @@ async def test_one_chat_waiting_for_telegram_does_not_hold_up_another(
     other = chat_id + 500_000_000  # never handed out by the chat_id fixture
     await enqueue(sessions, chat_id, "first chat")
     telegram.fail_next("sendMessage", 429, "Too Many Requests", retry_after=3)
-    sender = OutboxSender(bot, sessions, KEY)
+    sender = OutboxSender(bot, sessions)
     task = asyncio.create_task(sender.run())
     try:
         await asyncio.sleep(0.5)  # the first chat is now waiting out its retry_after
@@ -112,7 +110,7 @@ async def test_a_blocked_bot_gives_up_on_that_message_only(
 ) -> None:
     await enqueue(sessions, chat_id, "lost", "next")
     telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
-    sender = OutboxSender(bot, sessions, KEY)
+    sender = OutboxSender(bot, sessions)
     assert await deliver(sender, telegram, chat_id, 1) == ["next"]
     async with sessions() as session:
         statuses = (

@@ -1,15 +1,83 @@
-"""Chat ids never appear in logs or exports: only stable, keyed pseudonyms."""
+"""Chat ids never appear in logs or exports: only random pseudonyms, stored with the chat.
 
-from bot.privacy import pseudonymise
+A returning user after /delete is a new chat with a new pseudonym: nothing links them to the
+old exports or to what Rasa kept before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Assistant
+from bot.db.engine import make_sync_engine
+from bot.db.models import Chat
+from bot.export import conversation_records
+from bot.storage import chats
 from bot.telegram.sanitize import chat_id_of, sanitize_update
+from tests.conftest import RasaServer, UserChat
 
 
-def test_pseudonym_is_stable_keyed_and_does_not_contain_the_id() -> None:
-    first = pseudonymise(123456789, b"key-one-0123456789")
-    assert first == pseudonymise(123456789, b"key-one-0123456789")
-    assert first != pseudonymise(123456789, b"key-two-0123456789")
-    assert first != pseudonymise(123456780, b"key-one-0123456789")
-    assert "123456789" not in first and len(first) == 17
+async def test_a_new_chat_gets_a_random_pseudonym_and_a_known_chat_keeps_its_own(
+    sessions: Any, chat_id: int
+) -> None:
+    async with sessions.begin() as session:
+        session.add(Chat(id=chat_id, pseudonym=f"u{chat_id:016x}"))  # stored by an older version
+        first = (await chats.get_or_create(session, chat_id + 1)).pseudonym
+    async with sessions.begin() as session:
+        assert (await chats.get_or_create(session, chat_id)).pseudonym == f"u{chat_id:016x}"
+        assert (await chats.get_or_create(session, chat_id + 1)).pseudonym == first
+        await chats.erase(session, chat_id + 1)
+    async with sessions.begin() as session:
+        again = (await chats.get_or_create(session, chat_id + 1)).pseudonym
+    assert re.fullmatch(r"u[0-9a-f]{16}", first) and re.fullmatch(r"u[0-9a-f]{16}", again)
+    assert again != first
+    assert str(chat_id + 1) not in first
+
+
+def _rasa_user_texts(rasa_server: RasaServer, sender: str | None) -> list[str]:
+    with sqlite3.connect(rasa_server.data_dir / "rasa_tracker.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchall()
+    return [json.loads(data).get("text") for (data,) in rows]
+
+
+@pytest.mark.e2e
+async def test_a_user_who_returns_after_delete_is_not_linked_to_the_old_conversation(
+    assistant: Assistant, user: UserChat, rasa_server: RasaServer, database_url: str
+) -> None:
+    async def pseudonym() -> str | None:
+        async with assistant.sessions() as session:
+            return await session.scalar(select(Chat.pseudonym).where(Chat.id == user.chat_id))
+
+    def exported() -> set[Any]:
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        engine = make_sync_engine(database_url)
+        try:
+            return {r["chat"] for r in conversation_records(engine, since)}
+        finally:
+            engine.dispose()
+
+    await user.says("Wie finde ich eine Wohnung?")
+    before = await pseudonym()
+    assert before is not None and before in exported()
+    assert _rasa_user_texts(rasa_server, before) == ["Wie finde ich eine Wohnung?"]
+    [confirm] = await user.says("/delete")
+    await user.presses(confirm.button("alles löschen"), on=confirm)
+
+    await user.says("Was ist eine Duldung?")
+    after = await pseudonym()
+    assert after is not None and after != before
+    assert before not in exported() and after in exported()
+    assert _rasa_user_texts(rasa_server, before) == []
+    assert _rasa_user_texts(rasa_server, after) == ["Was ist eine Duldung?"]
 
 
 def test_stored_updates_lose_names_usernames_contacts_and_coordinates() -> None:

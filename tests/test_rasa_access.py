@@ -17,7 +17,7 @@ import pytest
 
 from bot.rasa.access import TOKEN_FILE, create_rasa_token, warn_if_exposed
 from bot.rasa.client import RasaClient, RasaError
-from tests.conftest import PSEUDONYM_KEY, RasaServer, make_settings
+from tests.conftest import DATA_KEY, RasaServer, make_settings
 from tests.servers import ROOT
 
 
@@ -47,7 +47,7 @@ def test_run_and_serve_refuse_to_start_without_a_token(tmp_path: Path, command: 
         **os.environ,
         "DATA_DIR": str(tmp_path),
         "RASA_TOKEN": "",
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATA_KEY": DATA_KEY,
         "TELEGRAM_BOT_TOKEN": "",
     }
     result = subprocess.run(

@@ -23,12 +23,12 @@ from bot.translation import NoTranslator, to_german
 from bot.translation.cache import TranslationCache
 from bot.translation.google import GoogleBackend, split_for_requests
 from bot.translation.service import MachineTranslator, build_translator, close_translator
-from tests.conftest import PSEUDONYM_KEY, make_settings
+from tests.conftest import DATA_KEY, make_settings
 from tests.fake_google_translate import FakeGoogleTranslate
 
 SOMALI = "Waxaan helay warqad ka timid Jobcenter-ka. Ma fahmin waxa ay ka dhigan tahay."
 GERMAN = "Ich habe einen Brief vom Jobcenter bekommen. Ich verstehe nicht, was er bedeutet."
-SECRET = PSEUDONYM_KEY.encode()
+SECRET = DATA_KEY.encode()
 # The database (and so the cache) is shared by the tests; a test that counts requests needs a
 # message nobody translated before.
 _case_numbers = itertools.count(1)

@@ -34,7 +34,6 @@ from bot.conversation.second_look import message_for_rasa
 from bot.db.models import Chat, InboxUpdate
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
-from bot.privacy import pseudonymise
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
 from bot.rasa.health import action_server_up
 from bot.replies import Reply, compose
@@ -88,7 +87,8 @@ class ConversationService:
             stored_language = chat.language if chat else None
             chosen = chat.language_chosen if chat else False
             state = await chat_state(session, chat)
-        pseudonym = pseudonymise(incoming.chat_id, self.settings.pseudonym_key)
+        # The chat row (and so its pseudonym, Rasa's sender id) exists before Rasa is asked.
+        pseudonym = chat.pseudonym if chat else await self._first_contact(incoming.chat_id)
         detect_from = incoming.text if incoming.kind == "text" else ""
         language = choose_language(
             detect_from,
@@ -134,6 +134,12 @@ class ConversationService:
             )
             outcome.replies.insert(0, notice)
         await self._commit(incoming, outcome, language, pseudonym)
+
+    async def _first_contact(self, chat_id: int) -> str:
+        """Create a new chat's row with its random pseudonym in a short transaction of its own."""
+        async with self.sessions.begin() as session:
+            chat = await chats.get_or_create(session, chat_id)
+            return chat.pseudonym
 
     async def _fetch_file(
         self, step: CaseStep, incoming: Incoming, files: FileSource | None, attempts: int
@@ -232,7 +238,7 @@ class ConversationService:
     async def _store_turn(
         self, session: AsyncSession, incoming: Incoming, outcome: Outcome, language: LanguageChoice
     ) -> None:
-        chat = await chats.get_or_create(session, incoming.chat_id, self.settings.pseudonym_key)
+        chat = await chats.get_or_create(session, incoming.chat_id)
         if language.changed or outcome.chosen_language:
             await chats.set_language(
                 session, chat, language.user_language, chosen=bool(outcome.chosen_language)

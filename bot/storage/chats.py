@@ -6,13 +6,15 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Chat, InboxUpdate, OutboxMessage, utcnow
-from bot.privacy import pseudonymise
+from bot.privacy import new_pseudonym
 
 
-async def get_or_create(session: AsyncSession, chat_id: int, key: bytes) -> Chat:
+async def get_or_create(session: AsyncSession, chat_id: int) -> Chat:
+    """The chat's row; a new chat gets a fresh random pseudonym (a returning user after
+    /delete is a new chat, unlinkable from the old one)."""
     chat = await session.get(Chat, chat_id)
     if chat is None:
-        chat = Chat(id=chat_id, pseudonym=pseudonymise(chat_id, key))
+        chat = Chat(id=chat_id, pseudonym=new_pseudonym())
         session.add(chat)
         await session.flush()
     else:

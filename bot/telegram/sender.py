@@ -30,7 +30,6 @@ from telegram.error import (
 from bot.content.markup import to_plain_text
 from bot.db.models import OutboxMessage, utcnow
 from bot.inbox.database_faults import HEALTH, Backoff, DatabaseHealth, is_database_fault
-from bot.privacy import pseudonymise
 from bot.storage import outbox
 from bot.telegram.errors import retry_after_seconds
 
@@ -53,13 +52,11 @@ class OutboxSender:
         self,
         bot: Bot,
         sessions: async_sessionmaker[AsyncSession],
-        pseudonym_key: bytes,
         max_parallel_chats: int = 8,
         health: DatabaseHealth = HEALTH,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
-        self.pseudonym_key = pseudonym_key
         self.max_parallel_chats = max_parallel_chats
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -181,7 +178,7 @@ class OutboxSender:
         raise ValueError(f"outbox method {method!r} is not supported")
 
     async def _send(self, row: OutboxMessage) -> None:
-        who = pseudonymise(row.chat_id, self.pseudonym_key)
+        who = f"outbox message {row.id}"  # never the chat id; its chat may already be erased
         try:
             result = await self._call(row.method, row.payload)
         except RetryAfter as exc:
@@ -247,4 +244,4 @@ class OutboxSender:
         if repair == "plain text":
             logger.error("HTML rejected by Telegram for %s; resending as plain text", who)
         elif repair == "give up":
-            logger.warning("giving up on a message to %s: %s", who, exc)
+            logger.warning("giving up on %s: %s", who, exc)

@@ -3,7 +3,7 @@
 Why sealed: a cached translation of "my Duldung ends on 12.12., my name is …" is personal
 data, but the cache cannot know whose message it was, so /delete could not find it. Each row
 is therefore found by a keyed hash of (source, target, original) and encrypted (AES-GCM) with
-another key derived from the same original and the installation's secret (PSEUDONYM_KEY).
+another key derived from the same original and the installation's secret (DATA_KEY).
 Without the original a row is noise; when /delete or retention removes the original, its
 translation is gone with it. Retention also deletes rows older than RETENTION_DAYS.
 

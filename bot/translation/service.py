@@ -18,7 +18,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.data_key import MISSING_DATA_KEY
 from bot.translation import NoTranslator, Translator
 from bot.translation.cache import TranslationCache
 from bot.translation.google import BackendError, GoogleBackend, UnsupportedLanguage
@@ -107,11 +108,16 @@ class MachineTranslator:
 def build_translator(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> NoTranslator | MachineTranslator:
-    """The translator `TRANSLATOR` asks for; the caller closes a MachineTranslator."""
+    """The translator `TRANSLATOR` asks for; the caller closes a MachineTranslator.
+
+    Raises ConfigError without the data key: the cache holds users' texts, sealed with it.
+    """
     if settings.translator == "none":
         return NoTranslator()
+    if settings.data_key is None:
+        raise ConfigError(MISSING_DATA_KEY)
     backend = GoogleBackend(settings.translator_url, settings.translator_timeout)
-    cache = TranslationCache(sessions, settings.pseudonym_key)
+    cache = TranslationCache(sessions, settings.data_key)
     return MachineTranslator(backend, cache, settings.translator_timeout)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import DATA_KEY
 from tests.servers import Process, free_port, python_module
 
 
@@ -16,7 +16,7 @@ def test_the_dashboard_runs_alone_and_tells_how_to_create_the_first_admin(tmp_pa
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
         "DATA_DIR": str(tmp_path),
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATA_KEY": DATA_KEY,
         "DASHBOARD_PORT": str(port),
     }
     process = Process(python_module(["bot", "dashboard"]), tmp_path / "dashboard.log", env)

@@ -56,7 +56,7 @@ def _cli(dashboard: Dashboard, *args: str) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "DATABASE_URL": dashboard.settings.database_url,
         "DATA_DIR": str(dashboard.settings.data_dir),
-        "PSEUDONYM_KEY": "test-pseudonym-key-0123456789",
+        "DATA_KEY": "test-data-key-0123456789",
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

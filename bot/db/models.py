@@ -10,6 +10,10 @@
 - `staff_users`, `staff_sessions`, `login_failures`: dashboard accounts and sign-in.
 - `audit_events`: who opened, claimed, answered or changed which case, and when.
 - `translations`: machine translations, sealed with a key derived from the original text.
+- `content_revisions`, `content_keys`, `training_examples`: editors' changes made in the
+  browser, a database overlay over content/ until `content export` writes them back.
+- `training_runs`: background retrains started by editors, and why one failed.
+- `gap_subscriptions`: users who asked to be told when their unanswered question is answered.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class Chat(Base):
     case_mode_case_id: Mapped[int | None] = mapped_column(Integer)
     # A half-filled question of the bot's own (e.g. "contact" after "reach me another way").
     awaiting: Mapped[str | None] = mapped_column(String(24))
+    # Residence status the user chose for answers with variants; None: not asked or skipped.
+    residence_status: Mapped[str | None] = mapped_column(String(24))
 
 
 class InboxUpdate(Base):
@@ -242,3 +248,91 @@ class ConversationMessage(Base):
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
     )
     update_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ContentRevision(Base):
+    """One saved version of one answer in one language, as the full Markdown file.
+
+    The newest revision per (key, language) that is not yet exported overrides the file in
+    content/; all revisions together are the history of who changed what.
+    """
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (Index("ix_content_revisions_key_language", "key", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(16))  # edit | still_valid | new_key | variant
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    author_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    exported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ContentKey(Base):
+    """A content key taught in the browser (the catalog overlay)."""
+
+    __tablename__ = "content_keys"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    exported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrainingExample(Base):
+    """A phrasing an editor added for an intent (new key, or a wording from the gaps page)."""
+
+    __tablename__ = "training_examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    intent: Mapped[str] = mapped_column(String(80), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # editor | gap
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    exported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrainingRun(Base):
+    """A background retrain: queued -> running -> done -> loaded, or failed with the reason."""
+
+    __tablename__ = "training_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    fingerprint: Mapped[str | None] = mapped_column(String(32))
+    model_file: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class GapSubscription(Base):
+    """A user who agreed to be told when the question the bot could not answer is answered."""
+
+    __tablename__ = "gap_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    content_key: Mapped[str | None] = mapped_column(String(80))
+    notified_at: Mapped[dt.datetime | None] = mapped_column()

@@ -1,0 +1,115 @@
+"""Gap groups as editors see them: a label, a few wordings, counts per week and language.
+
+The label is the group's most central wording; every wording shown is masked (phone numbers
+and e-mail addresses, `bot.redact`). Group ids are the reference of the group's oldest
+question, so a link stays valid while the date range still contains it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.export_stats import iso_week
+from bot.gaps.grouping import Grouper, normalised
+from bot.gaps.questions import Question
+from bot.redact import mask_contacts
+from bot.storage.cases import aware
+
+EXAMPLES = 5  # wordings shown per group
+
+
+@dataclass(frozen=True)
+class Wording:
+    ref: str
+    text: str  # masked
+    language: str
+
+
+@dataclass
+class GapGroup:
+    id: str
+    label: str  # masked, the most central wording
+    label_language: str
+    size: int
+    examples: list[Wording]
+    weeks: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    topics: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    week_language: Counter[tuple[str, str]] = field(default_factory=Counter)
+    escalated: int = 0
+    message_ids: list[int] = field(default_factory=list)
+
+    @property
+    def topic(self) -> str | None:
+        return self.topics.most_common(1)[0][0] if self.topics else None
+
+
+def week_of(question: Question) -> str:
+    return iso_week(aware(question.created_at).date())
+
+
+def weeks_between(start: dt.date, end: dt.date) -> list[str]:
+    """ISO weeks from the one containing `start` to the one containing `end`."""
+    weeks: list[str] = []
+    day = start - dt.timedelta(days=start.weekday())
+    while day <= end:
+        weeks.append(iso_week(day))
+        day += dt.timedelta(days=7)
+    return weeks
+
+
+def _examples(members: list[Question], centre: Question) -> list[Wording]:
+    """The label first, then other wordings, preferring languages not shown yet."""
+    chosen = [centre]
+    seen = {normalised(centre.text)}
+    languages = {centre.language}
+    rest = sorted(
+        members, key=lambda q: (q.language in languages, -aware(q.created_at).timestamp())
+    )
+    for question in rest:
+        if len(chosen) >= EXAMPLES:
+            break
+        if normalised(question.text) in seen:
+            continue
+        chosen.append(question)
+        seen.add(normalised(question.text))
+        languages.add(question.language)
+    return [Wording(q.ref, mask_contacts(q.text), q.language) for q in chosen]
+
+
+def build(questions: list[Question], groups: list[list[int]], centres: list[int]) -> list[GapGroup]:
+    built: list[GapGroup] = []
+    for members_idx, centre_idx in zip(groups, centres, strict=True):
+        members = [questions[i] for i in members_idx]
+        centre = questions[centre_idx]
+        oldest = min(members, key=lambda q: (aware(q.created_at), q.ref))
+        group = GapGroup(
+            id=oldest.ref,
+            label=mask_contacts(centre.text),
+            label_language=centre.language,
+            size=len(members),
+            examples=_examples(members, centre),
+        )
+        for q in members:
+            week = week_of(q)
+            group.weeks[week] += 1
+            group.languages[q.language] += 1
+            group.week_language[(week, q.language)] += 1
+            group.kinds[q.kind] += 1
+            group.escalated += int(q.escalated)
+            if q.topic:
+                group.topics[q.topic] += 1
+            if q.message_id is not None and q.message_id not in group.message_ids:
+                group.message_ids.append(q.message_id)
+        built.append(group)
+    built.sort(key=lambda g: (-g.size, g.label))
+    return built
+
+
+async def gap_groups(grouper: Grouper, questions: list[Question]) -> tuple[list[GapGroup], bool]:
+    """The groups, largest first, and whether they were grouped by meaning."""
+    grouping = await grouper.group([q.text for q in questions])
+    return build(questions, grouping.groups, grouping.centres), grouping.embedded

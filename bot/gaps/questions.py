@@ -1,0 +1,173 @@
+"""The questions the bot could not answer, read from the conversation log and the cases.
+
+Four kinds, each a user's own wording:
+- `fallback`: the bot replied with a fallback (`fallback.*`: "say it in other words", "I can
+  help with …") or the question was near out of scope (`handoff.offer_gap`, intent
+  `near_out_of_scope`: about refugees' lives, but no answer exists — a local gap);
+- `not_helped`: the user pressed "didn't help" under an answer; the wording is the question
+  that answer was given to;
+- `escalation`: a case opened because of a gap, an unclear question or "didn't help"
+  (reason gap / unclear / feedback); a case about a question already listed marks that
+  question as escalated instead of counting it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db.models import Case, ConversationMessage
+
+FALLBACK_KEY_PREFIX = "fallback."
+GAP_KEYS = ("handoff.offer_gap",)
+FALLBACK_INTENTS = ("nlu_fallback", "near_out_of_scope")
+ESCALATION_REASONS = ("gap", "unclear", "feedback")
+# Rows logged for buttons, commands and other non-questions.
+NOT_TYPED_PREFIXES = ("button.", "command.", "feedback.", "non_text.")
+RASA_BUTTON_PREFIX = "r:/"  # callback data of a button forwarded to Rasa
+MAX_QUESTIONS = 2000  # newest first; older ones in a very busy range are left out
+FEEDBACK_LOOKBACK = dt.timedelta(days=1)  # the question an answer was given to
+
+
+@dataclass
+class Question:
+    ref: str  # "m<message id>" or "c<case id>": what the editor's forms send back
+    message_id: int | None
+    chat_id: int  # only to tie cases to questions; never shown or exported
+    text: str
+    language: str
+    created_at: dt.datetime
+    kind: str  # fallback | not_helped | escalation
+    topic: str | None = None
+    content_key: str | None = None  # not_helped: the answer that did not help
+    escalated: bool = False
+
+
+def _typed(m: type[ConversationMessage]) -> list[ColumnElement[bool]]:
+    """Rows the user typed (not buttons, commands or stickers)."""
+    conditions = [m.direction == "in", ~m.text.startswith(RASA_BUTTON_PREFIX)]
+    conditions += [
+        or_(m.intent.is_(None), ~m.intent.startswith(prefix)) for prefix in NOT_TYPED_PREFIXES
+    ]
+    return conditions
+
+
+async def _fallbacks(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Question]:
+    m = ConversationMessage
+    reply = aliased(ConversationMessage)
+    fell_back = exists().where(
+        reply.chat_id == m.chat_id,
+        reply.update_id == m.update_id,
+        reply.direction == "out",
+        or_(reply.content_key.startswith(FALLBACK_KEY_PREFIX), reply.content_key.in_(GAP_KEYS)),
+    )
+    query = (
+        select(m)
+        .where(m.created_at >= start, m.created_at < end, *_typed(m))
+        .where(or_(m.intent.in_(FALLBACK_INTENTS), and_(m.update_id.is_not(None), fell_back)))
+        .order_by(m.created_at.desc())
+        .limit(MAX_QUESTIONS)
+    )
+    rows = (await session.scalars(query)).all()
+    return [
+        Question(f"m{r.id}", r.id, r.chat_id, r.text, r.language or "", r.created_at, "fallback")
+        for r in rows
+    ]
+
+
+def _short(key: str) -> str:
+    return key.split(".", 1)[-1]
+
+
+async def _not_helped(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[Question]:
+    m = ConversationMessage
+    clicks = (
+        await session.scalars(
+            select(m)
+            .where(m.created_at >= start, m.created_at < end, m.intent == "feedback.not_helped")
+            .order_by(m.created_at.desc())
+            .limit(MAX_QUESTIONS)
+        )
+    ).all()
+    found: list[Question] = []
+    for click in clicks:
+        key = click.content_key or ""
+        asked = await session.scalar(
+            select(m)
+            .where(
+                m.chat_id == click.chat_id,
+                m.created_at <= click.created_at,
+                m.created_at > click.created_at - FEEDBACK_LOOKBACK,
+                m.id < click.id,
+                m.intent == f"ask_{_short(key)}",
+                *_typed(m),
+            )
+            .order_by(m.id.desc())
+            .limit(1)
+        )
+        if asked is None:
+            continue
+        found.append(
+            Question(
+                f"m{asked.id}",
+                asked.id,
+                asked.chat_id,
+                asked.text,
+                click.language or asked.language or "",
+                click.created_at,
+                "not_helped",
+                topic=key.split(".", 1)[0] if "." in key else None,
+                content_key=key,
+            )
+        )
+    return found
+
+
+async def _escalations(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Case]:
+    query = (
+        select(Case)
+        .where(
+            Case.created_at >= start,
+            Case.created_at < end,
+            Case.reason.in_(ESCALATION_REASONS),
+        )
+        .order_by(Case.created_at.desc())
+        .limit(MAX_QUESTIONS)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def unanswered(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Question]:
+    """Every unanswered question in [start, end), newest first, each listed once."""
+    questions = await _fallbacks(session, start, end)
+    seen = {q.ref for q in questions}
+    questions += [q for q in await _not_helped(session, start, end) if q.ref not in seen]
+    by_wording = {(q.chat_id, " ".join(q.text.split())): q for q in questions}
+    for case in await _escalations(session, start, end):
+        topic = None if case.topic == "other" else case.topic
+        same = by_wording.get((case.chat_id, " ".join(case.description.split())))
+        if same is not None:
+            same.escalated = True
+            same.topic = same.topic or topic
+            continue
+        questions.append(
+            Question(
+                f"c{case.id}",
+                None,
+                case.chat_id,
+                case.description,
+                case.language,
+                case.created_at,
+                "escalation",
+                topic=topic,
+                escalated=True,
+            )
+        )
+    questions.sort(key=lambda q: q.created_at, reverse=True)
+    return questions[:MAX_QUESTIONS]

@@ -60,6 +60,26 @@ class Failure:
 
 
 @dataclass
+class Refusal:
+    """Telegram refusing `methods` for a while (a flood limit, a bad gateway), not n times."""
+
+    until: float  # time.monotonic()
+    failure: Failure
+    methods: frozenset[str]
+
+
+@dataclass
+class Exchange:
+    """One call of a sending method as Telegram answered it (for timing checks)."""
+
+    at: float  # time.monotonic()
+    method: str
+    chat_id: int | None
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass
 class FakeTelegram:
     token: str = "4242:TEST-TOKEN"
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -72,6 +92,8 @@ class FakeTelegram:
     commands_by_language: dict[str | None, dict[str, str]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
     downloads: list[str] = field(default_factory=list)  # file_ids the bot downloaded
+    refusals: list[Refusal] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)  # sendMessage / editMessageText
 
     def __post_init__(self) -> None:
         self._update_ids = _UPDATE_IDS
@@ -120,8 +142,19 @@ class FakeTelegram:
         params = await self._params(request)
         self.calls.append((time.monotonic(), method))
         queued = self.failures.get(method)
-        if queued:
-            failure = queued.pop(0)
+        failure = queued.pop(0) if queued else self._refusal(method)
+        if method in {"sendMessage", "editMessageText"}:
+            chat = params.get("chat_id")
+            self.exchanges.append(
+                Exchange(
+                    time.monotonic(),
+                    method,
+                    int(chat) if chat is not None else None,
+                    failure.status if failure else 200,
+                    failure.retry_after if failure else None,
+                )
+            )
+        if failure is not None:
             body: dict[str, Any] = {
                 "ok": False,
                 "error_code": failure.status,
@@ -132,6 +165,13 @@ class FakeTelegram:
             return web.json_response(body, status=failure.status)
         result = await self._answer(method, params)
         return web.json_response({"ok": True, "result": result})
+
+    def _refusal(self, method: str) -> Failure | None:
+        now = time.monotonic()
+        for refusal in self.refusals:
+            if method in refusal.methods and now < refusal.until:
+                return refusal.failure
+        return None
 
     async def _download(self, request: web.Request) -> web.Response:
         """The file download URL; "download" failures are queued like those of a method."""
@@ -322,6 +362,23 @@ class FakeTelegram:
         method: str,
         status: int,
         description: str,
+    def refuse_for(
+        self,
+        seconds: float,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        methods: tuple[str, ...] = ("sendMessage", "editMessageText"),
+    ) -> None:
+        """Answer every call of `methods` with this error for `seconds` from now."""
+        self.refusals.append(
+            Refusal(
+                time.monotonic() + seconds,
+                Failure(status, description, retry_after),
+                frozenset(methods),
+            )
+        )
+
         retry_after: int | None = None,
         times: int = 1,
     ) -> None:

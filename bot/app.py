@@ -19,7 +19,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
-from bot.content.store import ContentStore
+from bot.content.live import live_content
 from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.i18n import available_languages, t
@@ -70,7 +70,8 @@ class Assistant:
         self.application: Application = builder.build()  # type: ignore[type-arg]
         self.engine = make_async_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
-        self.store = ContentStore.load(settings.content_dir)
+        # Files plus what editors published; follows new publications (see watch below).
+        self.store = live_content(settings)
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         self.translator = build_translator(settings, self.sessions)
         self.sender = OutboxSender(self.application.bot, self.sessions)
@@ -140,6 +141,7 @@ class Assistant:
             self.sender.run(),
             self.workers.sweep_forever(),
             self._retention_forever(),
+            self.store.watch(),
         )
         self._tasks = [asyncio.create_task(coro) for coro in loops]
         me = self.application.bot.username
@@ -175,3 +177,4 @@ class Assistant:
         await self.rasa.close()
         await close_translator(self.translator)
         await self.engine.dispose()
+        self.store.close()

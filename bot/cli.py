@@ -7,6 +7,7 @@ setup                     create the Rasa token and the data key (once), install
                           model if needed
 actions [--port N]        run the Rasa action server (started by `run`)
 content check             check the content files (sources, dates, languages, length)
+content export            write answers published in the dashboard back into content/
 content translate --lang LANG [--keys KEY ...]
                           draft missing translations from German (status: machine; needs
                           TRANSLATOR=googletrans); never overwrites a file
@@ -60,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     actions = sub.add_parser("actions", help="run the Rasa action server")
     actions.add_argument("--port", type=int, default=None)
     content = sub.add_parser("content", help="content tools")
-    content.add_argument("what", choices=["check", "translate"])
+    content.add_argument("what", choices=["check", "translate", "export"])
     content.add_argument("--lang", default=None, help="translate: the target language")
     content.add_argument(
         "--keys", nargs="+", default=None, help="translate: only these keys (default: all)"
@@ -210,11 +211,34 @@ async def _content_translate(settings: Settings, language: str, keys: list[str] 
     return 0
 
 
+def _content_export(settings: Settings) -> int:
+    """Editors' browser publications back into content/ (then commit them with git)."""
+    from bot.content.export import export_overlay
+    from bot.db.engine import make_sync_engine
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    engine = make_sync_engine(settings.database_url)
+    try:
+        done = export_overlay(engine, settings.content_dir)
+    finally:
+        engine.dispose()
+    root = settings.project_root
+    for path in done.files:
+        print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
+    for key in done.keys:
+        print(f"added {key} to content/catalog.yml")
+    print(f"{len(done.files)} files, {len(done.keys)} new keys exported")
+    return 0
+
+
 def _content(settings: Settings, args: argparse.Namespace) -> int:
     from bot.languages import LANGUAGES
 
     if args.what == "check":
         return _content_check(settings)
+    if args.what == "export":
+        return _content_export(settings)
     if args.lang not in LANGUAGES or args.lang == "de":
         codes = ", ".join(code for code in LANGUAGES if code != "de")
         print(f"content translate needs --lang, one of: {codes}", file=sys.stderr)

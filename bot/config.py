@@ -69,6 +69,8 @@ class Settings:
     translator_timeout: float = 4.0
     # An answer last checked longer ago than this is shown as due (content check, editors).
     review_max_age: dt.timedelta = dt.timedelta(days=183)
+    # How often the bot and the action server look for content published in the dashboard.
+    content_refresh_seconds: float = 2.0
 
     @property
     def dashboard_url(self) -> str:
@@ -173,6 +175,17 @@ _AGE = re.compile(r"(\d+)\s*(d|days?|w|weeks?|m|months?)?", re.IGNORECASE)
 _AGE_DAYS = {"d": 1.0, "w": 7.0, "m": 365.25 / 12}
 
 
+def _refresh_seconds(raw: str | None) -> float:
+    """CONTENT_REFRESH_SECONDS: seconds between checks for published content (default 2)."""
+    try:
+        seconds = float((raw or "").strip() or 2)
+    except ValueError:
+        seconds = -1.0
+    if not 0.1 <= seconds <= 3600:
+        raise ConfigError(f"CONTENT_REFRESH_SECONDS must be 0.1 to 3600 seconds, got {raw!r}")
+    return seconds
+
+
 def _review_max_age(raw: str | None) -> dt.timedelta:
     """REVIEW_MAX_AGE: "6 months" (default), "26 weeks", "180 days", "180d" or "180" (days)."""
     value = (raw or "").strip() or "6 months"
@@ -250,4 +263,5 @@ def load_settings(
         translator_url=translator_url,
         translator_timeout=translator_timeout,
         review_max_age=_review_max_age(values.get("REVIEW_MAX_AGE")),
+        content_refresh_seconds=_refresh_seconds(values.get("CONTENT_REFRESH_SECONDS")),
     )

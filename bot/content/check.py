@@ -111,9 +111,9 @@ class Finding:
 class _FileLines:
     """Line numbers in a content file, so a finding can say where to look."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str | None = None) -> None:
         try:
-            self.lines = path.read_text(encoding="utf-8").splitlines()
+            self.lines = (text or path.read_text(encoding="utf-8")).splitlines()
         except OSError:
             self.lines = []
         closing = next((i for i, line in enumerate(self.lines) if i and line == "---"), 0)
@@ -456,6 +456,34 @@ def run_check(
         findings.extend(c.findings)
     findings.sort(key=lambda f: (f.level != "error", f.where, f.line or 0))
     return Report(findings, files=len(paths), statuses=Counter(e.status for e in entries))
+
+
+def check_entry(
+    entry: ContentEntry,
+    text: str,
+    store: ContentStore,
+    today: dt.date,
+    max_age: dt.timedelta = DEFAULT_REVIEW_MAX_AGE,
+) -> list[Finding]:
+    """The checks of `content check` for one entry before it is published (the dashboard).
+
+    `store` must already hold `entry` (the answer is measured as sent); line numbers count
+    in `text`, the entry's file text.
+    """
+    c = _Checker(f"{entry.key} ({entry.language})", _FileLines(entry.path, text))
+    known = set(store.catalog.full_keys)
+    if entry.key not in known:
+        c.warn("file", "key is not in catalog.yml (no menu entry)", c.lines.field("key"))
+    if entry.language not in LANGUAGES:
+        c.error("language", f"unknown language '{entry.language}'", c.lines.field("language"))
+    source = store.get(entry.key, SOURCE_LANGUAGE)
+    source = source if source is not None and source.language == SOURCE_LANGUAGE else None
+    _check_front_matter(c, entry, known, source)
+    _check_review(c, entry, today, max_age)
+    _check_body(c, entry)
+    _check_as_sent(c, entry, store)
+    _check_translation(c, entry, source)
+    return sorted(c.findings, key=lambda f: (f.level != "error", f.line or 0))
 
 
 def check_content(

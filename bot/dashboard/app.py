@@ -28,6 +28,7 @@ from bot.dashboard.routes import (
     auth,
     case_actions,
     cases,
+    content,
     queue,
     reply_translation,
 )
@@ -133,6 +134,15 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, queue, cases, case_actions, reply_translation, attachments, admin):
+    for module in (
+        auth,
+        queue,
+        cases,
+        case_actions,
+        reply_translation,
+        attachments,
+        admin,
+        content,
+    ):
         app.include_router(module.router)
     return app

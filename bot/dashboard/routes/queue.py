@@ -129,6 +129,8 @@ def _choices() -> dict[str, object]:
 
 @router.get("/")
 async def home(signed_in: StaffDep) -> Response:
+    if signed_in.user.role == "editor":  # editors land on the answers (content) matrix
+        return RedirectResponse("/content", status_code=303)
     if not signed_in.works_cases:
         raise HTTPException(status_code=403)
     return RedirectResponse("/queue", status_code=303)

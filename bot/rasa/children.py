@@ -4,9 +4,10 @@ Two guards, because a SIGKILLed bot runs no clean-up code:
 - On Linux each child asks the kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG).
   The signal fires when the *thread* that forked the child exits, so children are only given
   it when spawned from the main thread (where the event loop runs), never from a worker thread.
-- The children's pids and start times are recorded in data/run/children.json; the next start
-  kills any recorded child still alive (its whole process group) instead of reusing it. The
-  start time (from /proc) tells our child from an unrelated process that got the same pid.
+- The children's pids and start times are recorded in data/run/children.json (with the bot's
+  own); the next start kills any recorded child still alive (its whole process group) instead
+  of reusing it, unless the bot that started it still runs. The start time (from /proc) tells
+  our child from an unrelated process that got the same pid.
 """
 
 from __future__ import annotations
@@ -138,11 +139,15 @@ class ChildRecord:
 
 
 def record_children(run_dir: Path, children: Iterable[ChildProcess]) -> None:
-    """Write the children's pids for the next start (atomically: a crash leaves old or new)."""
+    """Write the bot's and its children's pids for the next start (atomically)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    records = [asdict(ChildRecord(c.name, c.pid, c.started)) for c in children]
+    me = os.getpid()
+    content = {
+        "bot": asdict(ChildRecord("bot", me, process_start_time(me))),
+        "children": [asdict(ChildRecord(c.name, c.pid, c.started)) for c in children],
+    }
     tmp = run_dir / f"{CHILDREN_FILE}.tmp"
-    tmp.write_text(json.dumps(records, indent=1))
+    tmp.write_text(json.dumps(content, indent=1))
     os.replace(tmp, run_dir / CHILDREN_FILE)
 
 
@@ -151,24 +156,42 @@ def forget_children(run_dir: Path) -> None:
     (run_dir / CHILDREN_FILE).unlink(missing_ok=True)
 
 
-def recorded_children(run_dir: Path) -> list[ChildRecord]:
+def _record(raw: dict[str, object]) -> ChildRecord:
+    started = raw.get("started")
+    return ChildRecord(
+        str(raw["name"]), int(str(raw["pid"])), int(str(started)) if started else None
+    )
+
+
+def recorded_children(run_dir: Path) -> tuple[ChildRecord | None, list[ChildRecord]]:
+    """The bot that wrote children.json, and its children (None, [] if there is no file)."""
     try:
         raw = json.loads((run_dir / CHILDREN_FILE).read_text())
-        return [ChildRecord(str(r["name"]), int(r["pid"]), r.get("started")) for r in raw]
+        bot = _record(raw["bot"])
+        return bot, [_record(child) for child in raw["children"]]
     except FileNotFoundError:
-        return []
+        return None, []
     except (ValueError, KeyError, TypeError):
         logger.warning("ignoring an unreadable %s", run_dir / CHILDREN_FILE)
-        return []
+        return None, []
 
 
 def kill_stale_children(run_dir: Path) -> list[ChildRecord]:
     """Kill the children an earlier, killed run left behind; returns those it killed.
 
+    Children of a bot that still runs on this data folder are not stale: they are left alone.
     Blocking (waits up to a few seconds for them to go): call it in a thread.
     """
+    bot, children = recorded_children(run_dir)
+    if bot is not None and bot.pid != os.getpid() and bot.still_running():
+        logger.warning(
+            "another bot (pid %s) runs on this data folder; its Rasa and action server are "
+            "left alone",
+            bot.pid,
+        )
+        return []
     killed = []
-    for record in recorded_children(run_dir):
+    for record in children:
         if not record.still_running():
             continue
         logger.warning(

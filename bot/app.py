@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-from functools import partial
 
 from sqlalchemy.engine import make_url
 from telegram import BotCommand
@@ -22,10 +22,11 @@ from bot.config import Settings
 from bot.content.live import live_content
 from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
+from bot.db.models import utcnow
 from bot.i18n import available_languages, t
 from bot.inbox.worker_pool import InboxWorkerPool
 from bot.rasa.client import RasaClient
-from bot.rasa.tracker_store import forget_sender
+from bot.rasa.tracker_store import RasaTrackerStore, TrackerStoreUnavailable
 from bot.storage import retention
 from bot.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.telegram.poller import InboxPoller
@@ -75,12 +76,13 @@ class Assistant:
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         self.translator = build_translator(settings, self.sessions)
         self.sender = OutboxSender(self.application.bot, self.sessions)
+        self.tracker_store = RasaTrackerStore(settings.tracker_store_url)
         self.service = ConversationService(
             settings,
             self.sessions,
             self.store,
             self.rasa,
-            forget_in_rasa=partial(forget_sender, settings.rasa_tracker_db),
+            forget_in_rasa=self.tracker_store.forget_sender,
             on_outbox=self.sender.wake,
             translator=self.translator,
         )
@@ -129,7 +131,22 @@ class Assistant:
                     await retention.run(session, self.settings)
             except Exception:
                 logger.exception("retention run failed; next try in a day")
+            await self.forget_old_rasa_events()
             await asyncio.sleep(RETENTION_INTERVAL)
+
+    async def forget_old_rasa_events(self) -> int:
+        """Rasa's tracker store holds every text too: the same retention period applies."""
+        days = self.settings.retention_days
+        try:
+            removed = await self.tracker_store.forget_before(utcnow() - dt.timedelta(days=days))
+        except TrackerStoreUnavailable as exc:
+            logger.warning("retention of Rasa's events failed (%s); next try in a day", exc)
+            return 0
+        except Exception:
+            logger.exception("retention of Rasa's events failed; next try in a day")
+            return 0
+        logger.info("retention: removed %d Rasa events older than %d days", removed, days)
+        return removed
 
     async def start(self) -> None:
         await self._connect_telegram()
@@ -177,4 +194,5 @@ class Assistant:
         await self.rasa.close()
         await close_translator(self.translator)
         await self.engine.dispose()
+        self.tracker_store.close()
         self.store.close()

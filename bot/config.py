@@ -35,6 +35,8 @@ class Settings:
     telegram_bot_token: str | None
     telegram_api_url: str
     database_url: str
+    # Rasa's tracker store (every text it saw): /delete and retention reach it here too.
+    tracker_store_url: str = field(repr=False)
     rasa_url: str
     rasa_token: str | None = field(repr=False)
     action_server_port: int
@@ -80,11 +82,6 @@ class Settings:
     @property
     def content_dir(self) -> Path:
         return self.project_root / "content"
-
-    @property
-    def rasa_tracker_db(self) -> Path:
-        """Rasa's own conversation tracker (SQLite in the data folder, see rasa_tracker)."""
-        return self.data_dir / "rasa_tracker.db"
 
     @property
     def telegram_enabled(self) -> bool:
@@ -206,6 +203,44 @@ def _database_url(values: Mapping[str, str | None], data_dir: Path) -> str:
     return url
 
 
+def _tracker_store_url(values: Mapping[str, str | None], database_url: str, data_dir: Path) -> str:
+    """TRACKER_STORE_URL, by default beside the bot's database but never in its tables.
+
+    SQLite: a file of its own in the data folder. PostgreSQL: a database of its own on the
+    same server (`<database>_rasa`), which Rasa creates on first start; Rasa 3.6 brings its
+    own SQLAlchemy 1.4, so it must not share a schema with ours.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = (values.get("TRACKER_STORE_URL") or "").strip()
+    if not raw:
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{data_dir / 'rasa_tracker.db'}"
+        bot_db = make_url(database_url)
+        raw = bot_db.set(database=f"{bot_db.database}_rasa").render_as_string(hide_password=False)
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"TRACKER_STORE_URL is not a database URL: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ConfigError("TRACKER_STORE_URL must name a SQLite file (sqlite:///path)")
+    elif url.get_backend_name() == "postgresql":
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", url.database or ""):
+            # Rasa creates the database with an unquoted CREATE DATABASE.
+            raise ConfigError(
+                "TRACKER_STORE_URL must name a PostgreSQL database in lower-case letters, "
+                f"digits and underscores, got {url.database!r}"
+            )
+    else:
+        raise ConfigError(
+            "TRACKER_STORE_URL must be a SQLite (sqlite:///path) or PostgreSQL "
+            "(postgresql://user@host/db) URL"
+        )
+    return raw
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = None
 ) -> Settings:
@@ -228,13 +263,15 @@ def load_settings(
     timezone = values.get("TIMEZONE") or "Europe/Berlin"
     token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
     translator, translator_url, translator_timeout = _translator(values)
+    database_url = _database_url(values, data_dir)
     if token is not None and ":" not in token:
         raise ConfigError("TELEGRAM_BOT_TOKEN looks wrong: BotFather tokens look like 123456:ABC…")
 
     return Settings(
         telegram_bot_token=token,
         telegram_api_url=(values.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL).rstrip("/"),
-        database_url=_database_url(values, data_dir),
+        database_url=database_url,
+        tracker_store_url=_tracker_store_url(values, database_url, data_dir),
         rasa_url=(values.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
         rasa_token=read_rasa_token(values, data_dir),
         action_server_port=_int(values, "ACTION_SERVER_PORT", 5055),

@@ -29,8 +29,8 @@ from bot.rasa.runtime import (
     RasaPaths,
     ensure_model,
     ensure_venv,
-    rasa_environment,
     rasa_server_command,
+    rasa_server_environment,
 )
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import ROOT, Process, RasaProxy, free_port, python_module
@@ -61,6 +61,7 @@ class RasaServer:
     action_port: int
     process: Process
     token: str
+    tracker_store_url: str  # where this Rasa keeps its trackers; bots must forget there
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +88,7 @@ def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     actions.wait_http(f"http://127.0.0.1:{action_port}/health", timeout=60)
     paths = RasaPaths(ROOT, settings.cache_dir)
     command = rasa_server_command(paths, settings, rasa_model, rasa_port, data_dir / "run")
-    env = rasa_environment(settings.cache_dir, settings.rasa_token)
+    env = rasa_server_environment(settings)
     rasa = Process(command, data_dir / "rasa.log", env)
     url = f"http://127.0.0.1:{rasa_port}"
     rasa.wait_http(
@@ -95,7 +96,9 @@ def rasa_server(rasa_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         timeout=300,
         ok=lambda status: bool(status.get("model_id")),
     )
-    yield RasaServer(url, data_dir, action_port, rasa, settings.rasa_token)
+    yield RasaServer(
+        url, data_dir, action_port, rasa, settings.rasa_token, settings.tracker_store_url
+    )
     rasa.stop()
     actions.stop()
 
@@ -177,6 +180,7 @@ def bot_settings(
         TELEGRAM_API_URL=telegram.url,
         RASA_URL=rasa_url,
         DATA_DIR=str(rasa_server.data_dir),
+        TRACKER_STORE_URL=rasa_server.tracker_store_url,
         TELEGRAM_POLL_TIMEOUT="1",
     )
 

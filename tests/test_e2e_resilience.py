@@ -84,6 +84,7 @@ async def test_a_bot_killed_mid_turn_answers_after_restart_once_and_opens_no_sec
         "TELEGRAM_API_URL": telegram.url,
         "RASA_URL": rasa_proxy.url,
         "DATA_DIR": str(rasa_server.data_dir),
+        "TRACKER_STORE_URL": settings.tracker_store_url,
         "DATA_KEY": DATA_KEY,
         "TELEGRAM_POLL_TIMEOUT": "1",
     }

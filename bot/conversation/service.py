@@ -8,10 +8,9 @@ done — so a crash leaves either nothing or everything.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +35,7 @@ from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
 from bot.rasa.health import action_server_up
+from bot.rasa.tracker_store import TrackerStoreUnavailable
 from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
 from bot.storage import case_queue, cases, chats, inbox, log, outbox
@@ -60,7 +60,7 @@ class ConversationService:
         sessions: async_sessionmaker[AsyncSession],
         store: ContentStore,
         rasa: RasaClient,
-        forget_in_rasa: Callable[[str], object],
+        forget_in_rasa: Callable[[str], Awaitable[int]],
         on_outbox: Callable[[], None] = lambda: None,
         translator: Translator | None = None,
     ) -> None:
@@ -133,6 +133,17 @@ class ConversationService:
                 fallback=t("language.name", language.reply_language),
             )
             outcome.replies.insert(0, notice)
+        if outcome.erase_chat:
+            # Rasa's copy first, outside our transaction (forgetting twice is harmless); if its
+            # store is out of reach, /delete waits and is retried instead of claiming success.
+            try:
+                forgotten = await self.forget_in_rasa(pseudonym)
+            except TrackerStoreUnavailable as exc:
+                await self._postpone(
+                    incoming, language.reply_language, attempts, str(exc), pseudonym
+                )
+                return
+            logger.info("forgot %d Rasa events of %s", forgotten, pseudonym)
         await self._commit(incoming, outcome, language, pseudonym)
 
     async def _first_contact(self, chat_id: int) -> str:
@@ -226,7 +237,6 @@ class ConversationService:
         async with self.sessions.begin() as session:
             if outcome.erase_chat:
                 await chats.erase(session, incoming.chat_id, keep_update_id=incoming.update_id)
-                await asyncio.to_thread(self.forget_in_rasa, pseudonym)
                 logger.info("erased all data of %s on request", pseudonym)
                 for reply in outcome.replies:
                     self._enqueue(session, incoming, reply)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -17,6 +18,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.rasa.access import MISSING_TOKEN
@@ -36,6 +39,9 @@ class RasaSetupError(RuntimeError):
 # local user (/proc/*/cmdline). So Rasa is started through this launcher, which moves the token
 # from the environment (owner-only in /proc) into Rasa's own argv after the exec.
 TOKEN_ENV = "GK_RASA_AUTH_TOKEN"  # noqa: S105 - a variable name
+# The tracker store's password reaches Rasa only through its environment (endpoints.yml
+# names the variable), never a command line or a file.
+TRACKER_PASSWORD_ENV = "GK_TRACKER_STORE_PASSWORD"  # noqa: S105 - a variable name
 TOKEN_LAUNCHER = (
     "import os, sys; "
     f"sys.argv += ['--auth-token', os.environ.pop('{TOKEN_ENV}')]; "
@@ -192,21 +198,69 @@ def ensure_model(paths: RasaPaths) -> Path:
     return target
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it names databases and users)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file was there before
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+
+
+def tracker_store_yaml(tracker_store_url: str, database_url: str) -> str:
+    """Rasa's `tracker_store:` block for TRACKER_STORE_URL.
+
+    The password is never written: Rasa expands `${TRACKER_PASSWORD_ENV}` from its environment
+    (see rasa_server_environment). On PostgreSQL, `login_db` lets Rasa create its own database
+    on first start (CREATE DATABASE needs the CREATEDB right, else the operator creates it).
+    """
+    url = make_url(tracker_store_url)
+    if url.get_backend_name() == "sqlite":
+        return f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {json.dumps(url.database)}\n"
+    fields: dict[str, object] = {"type": "SQL", "dialect": "postgresql", "db": url.database}
+    if url.host:
+        fields["host"] = url.host
+    if url.port:
+        fields["port"] = url.port
+    if url.username:
+        fields["username"] = url.username
+    bot_db = make_url(database_url)
+    same_server = bot_db.get_backend_name() == "postgresql" and (bot_db.host, bot_db.port) == (
+        url.host,
+        url.port,
+    )
+    fields["login_db"] = bot_db.database if same_server else "postgres"
+    lines = ["tracker_store:"]
+    lines += [f"  {key}: {json.dumps(value)}" for key, value in fields.items()]
+    if url.password:  # unquoted: Rasa expands ${…} only in plain scalars
+        lines.append(f"  password: ${{{TRACKER_PASSWORD_ENV}}}")
+    if url.query:
+        lines.append("  query:")
+        lines += [f"    {json.dumps(k)}: {json.dumps(v)}" for k, v in url.query.items()]
+    return "\n".join(lines) + "\n"
+
+
 def write_endpoints(settings: Settings, run_dir: Path) -> tuple[Path, Path]:
     """endpoints.yml (action server, SQL tracker store) and credentials.yml (REST channel)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     endpoints = run_dir / "endpoints.yml"
-    endpoints.write_text(
+    _write_private(
+        endpoints,
         "action_endpoint:\n"
-        f'  url: "{settings.action_server_url}"\n'
-        "tracker_store:\n"
-        "  type: SQL\n"
-        "  dialect: sqlite\n"
-        f'  db: "{settings.rasa_tracker_db}"\n'
+        f"  url: {json.dumps(settings.action_server_url)}\n"
+        + tracker_store_yaml(settings.tracker_store_url, settings.database_url),
     )
     credentials = run_dir / "credentials.yml"
-    credentials.write_text("rest: {}\n")
+    _write_private(credentials, "rest: {}\n")
     return endpoints, credentials
+
+
+def rasa_server_environment(settings: Settings) -> dict[str, str]:
+    """Environment of `rasa run`: the token for its launcher, the tracker store's password."""
+    env = rasa_environment(settings.cache_dir, settings.rasa_token)
+    password = make_url(settings.tracker_store_url).password
+    if password:
+        env[TRACKER_PASSWORD_ENV] = str(password)
+    return env
 
 
 def rasa_server_command(
@@ -214,7 +268,7 @@ def rasa_server_command(
 ) -> list[str]:
     """`rasa run` with the API on loopback and the token (see TOKEN_LAUNCHER), never without.
 
-    Start it with `rasa_environment(cache_dir, settings.rasa_token)`.
+    Start it with `rasa_server_environment(settings)`.
     """
     if not settings.rasa_token:
         raise RasaSetupError(MISSING_TOKEN)

@@ -26,8 +26,8 @@ from bot.rasa.runtime import (
     action_server_command,
     ensure_model,
     ensure_venv,
-    rasa_environment,
     rasa_server_command,
+    rasa_server_environment,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
                 "rasa",
                 command,
                 logs / "rasa.log",
-                rasa_environment(settings.cache_dir, settings.rasa_token),
+                rasa_server_environment(settings),
                 settings.project_root,
             )
             children.append(server)

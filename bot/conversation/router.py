@@ -33,7 +33,11 @@ class Router:
         self.store = store
         self.retention_days = retention_days
         self.max_chars = max_chars
-        self._short_keys = {key.split(".", 1)[1] for key in store.catalog.full_keys}
+
+    @property
+    def _short_keys(self) -> set[str]:
+        """From the catalog as published now: a key taught after the start is known too."""
+        return {key.split(".", 1)[1] for key in self.store.catalog.full_keys}
 
     async def route(
         self,

@@ -217,8 +217,8 @@ def tracker_store_yaml(tracker_store_url: str, database_url: str) -> str:
     if url.get_backend_name() == "sqlite":
         return f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {json.dumps(url.database)}\n"
     fields: dict[str, object] = {"type": "SQL", "dialect": "postgresql", "db": url.database}
-    if url.host:
-        fields["host"] = url.host
+    if url.host:  # Rasa passes an endpoint's `url` on as the store's host
+        fields["url"] = f"[{url.host}]" if ":" in url.host else url.host
     if url.port:
         fields["port"] = url.port
     if url.username:

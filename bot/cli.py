@@ -15,6 +15,9 @@ export conversations [--since DATE]   conversation log as JSONL on stdout (no ca
                           phone numbers and e-mail addresses masked)
 export stats [--since DATE]   counts per ISO week, language, intent, content key and fallback
                           kind as CSV on stdout (no text, no pseudonyms)
+report --month YYYY-MM --out FILE.html [--lang de|en]
+                          the monthly report for the Kreis coordination group (no personal
+                          data; printable to PDF)
 nlu evaluate              NLU quality per language on tests/nlu/heldout/ (needs a running Rasa)
 db upgrade                apply database migrations
 dashboard                 only the caseworker dashboard (DASHBOARD_HOST:DASHBOARD_PORT)
@@ -69,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export data")
     export.add_argument("what", choices=["conversations", "stats"])
     export.add_argument("--since", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD")
+    report = sub.add_parser("report", help="the monthly report as an HTML file")
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--lang", choices=["de", "en"], default="de")
     nlu = sub.add_parser("nlu", help="NLU tools")
     nlu.add_argument("what", choices=["evaluate"])
     db = sub.add_parser("db", help="database tools")
@@ -291,6 +298,24 @@ async def _nlu_evaluate(settings: Settings) -> int:
     return 0
 
 
+def _report(settings: Settings, month: str, out: str, language: str) -> int:
+    from pathlib import Path
+
+    from bot.db.migrate import upgrade
+    from bot.reporting.command import monthly_report_html
+    from bot.reporting.monthly import parse_month
+
+    try:
+        first = parse_month(month)
+    except ValueError:
+        print("report needs --month YYYY-MM, e.g. --month 2026-11", file=sys.stderr)
+        return 2
+    upgrade(settings.database_url)
+    html = asyncio.run(monthly_report_html(settings, first, language))
+    Path(out).write_text(html, encoding="utf-8")
+    return 0
+
+
 def _dashboard(settings: Settings) -> int:
     from bot.dashboard.server import DashboardError, run_dashboard
     from bot.db.migrate import upgrade
@@ -345,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         return _content(settings, args)
     if args.command == "export":
         return _export(settings, args.what, args.since)
+    if args.command == "report":
+        return _report(settings, args.month, args.out, args.lang)
     if args.command == "nlu":
         return asyncio.run(_nlu_evaluate(settings))
     if args.command == "db":

@@ -29,8 +29,10 @@ from bot.dashboard.routes import (
     case_actions,
     cases,
     content,
+    gaps,
     queue,
     reply_translation,
+    reports,
 )
 from bot.dashboard.templating import make_templates
 from bot.db.engine import make_async_engine, make_sessionmaker
@@ -117,6 +119,9 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
         finally:
             if translator is None:
                 await close_translator(app.state.translator)
+            content = getattr(app.state, "content", None)  # made by the first editors' page
+            if content is not None:
+                content.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -143,6 +148,8 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
         attachments,
         admin,
         content,
+        gaps,
+        reports,
     ):
         app.include_router(module.router)
     return app

@@ -111,5 +111,5 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
 
 async def gap_groups(grouper: Grouper, questions: list[Question]) -> tuple[list[GapGroup], bool]:
     """The groups, largest first, and whether they were grouped by meaning."""
-    grouping = await grouper.group([q.text for q in questions])
+    grouping = await grouper.group([mask_contacts(q.text) for q in questions])
     return build(questions, grouping.groups, grouping.centres), grouping.embedded

@@ -1,0 +1,171 @@
+"""The gaps page: what the bot could not answer, grouped by meaning, and what editors do next.
+
+Editors and administrators only (caseworkers see cases, not statistics). From a group an
+editor adds its wordings as training examples of an existing answer (learnt at the next
+retrain) or starts a new answer on the new-key page (`/content/new?from_gap=<message ids>`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.store import SOURCE_LANGUAGE
+from bot.dashboard.deps import DbDep, render
+from bot.dashboard.routes.content import EditorDep, published
+from bot.gaps import chart, training
+from bot.gaps.export import groups_csv
+from bot.gaps.feedback import feedback_counts
+from bot.gaps.grouping import Grouper
+from bot.gaps.groups import GapGroup, gap_groups, weeks_between
+from bot.gaps.questions import unanswered
+from bot.storage import audit
+
+router = APIRouter()
+
+DEFAULT_DAYS = 56  # eight weeks
+MAX_DAYS = 400
+MAX_GROUPS = 60  # shown on the page; the CSV has them all
+FROM_GAP_IDS = 20  # message ids handed to the new-answer page
+
+
+def grouper_of(request: Request) -> Grouper:
+    """One grouper per dashboard: its vector cache outlives a page view."""
+    state = request.app.state
+    grouper: Grouper | None = getattr(state, "gap_grouper", None)
+    if grouper is None:
+        grouper = Grouper.for_settings(state.settings)
+        state.gap_grouper = grouper
+    return grouper
+
+
+@dataclass(frozen=True)
+class Period:
+    first: dt.date
+    last: dt.date  # inclusive
+    invalid: bool = False
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def query(self) -> str:
+        return urlencode({"from": self.first.isoformat(), "to": self.last.isoformat()})
+
+
+def period_of(request: Request, first: str, last: str) -> Period:
+    """The date filter; a malformed or reversed one falls back to the last eight weeks."""
+    today = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    default = Period(today - dt.timedelta(days=DEFAULT_DAYS - 1), today)
+    try:
+        chosen = Period(
+            dt.date.fromisoformat(first) if first else default.first,
+            dt.date.fromisoformat(last) if last else default.last,
+        )
+    except ValueError:
+        return Period(default.first, default.last, invalid=True)
+    if chosen.first > chosen.last or (chosen.last - chosen.first).days > MAX_DAYS:
+        return Period(default.first, default.last, invalid=True)
+    return chosen
+
+
+FromQuery = Annotated[str, Query(alias="from", max_length=10)]
+ToQuery = Annotated[str, Query(alias="to", max_length=10)]
+
+
+async def groups_in(
+    db: AsyncSession, grouper: Grouper, period: Period
+) -> tuple[list[GapGroup], bool]:
+    return await gap_groups(grouper, await unanswered(db, period.start, period.end))
+
+
+def from_gap_link(group: GapGroup) -> str:
+    ids = ",".join(str(i) for i in group.message_ids[:FROM_GAP_IDS])
+    return "/content/new?" + urlencode({"from_gap": ids or group.id})
+
+
+@router.get("/gaps")
+async def gaps_page(
+    request: Request,
+    me: EditorDep,
+    db: DbDep,
+    first: FromQuery = "",
+    last: ToQuery = "",
+    added: Annotated[int | None, Query(ge=0, le=1000)] = None,
+    key: Annotated[str, Query(max_length=80)] = "",
+) -> Response:
+    period = period_of(request, first, last)
+    groups, embedded = await groups_in(db, grouper_of(request), period)
+    store = await published(request)
+    weeks = weeks_between(period.first, period.last)
+    total: Counter[str] = Counter()
+    for group in groups:
+        total.update(group.weeks)
+    return render(
+        request,
+        "gaps.html",
+        {
+            "period": period,
+            "groups": groups[:MAX_GROUPS],
+            "hidden_groups": max(0, len(groups) - MAX_GROUPS),
+            "questions": sum(g.size for g in groups),
+            "embedded": embedded,
+            "trend": chart.weekly_bars(total, weeks),
+            "sparks": {g.id: chart.sparkline(g.weeks, weeks) for g in groups[:MAX_GROUPS]},
+            "weeks": weeks,
+            "answers": [(k, store.title(k, SOURCE_LANGUAGE)) for k in store.catalog.full_keys],
+            "feedback": await feedback_counts(db, period.start, period.end),
+            "new_links": {g.id: from_gap_link(g) for g in groups[:MAX_GROUPS]},
+            "added": added,
+            "added_key": key if key in store.catalog.full_keys else "",
+        },
+        me,
+    )
+
+
+@router.get("/gaps.csv")
+async def gaps_csv(
+    request: Request, me: EditorDep, db: DbDep, first: FromQuery = "", last: ToQuery = ""
+) -> Response:
+    period = period_of(request, first, last)
+    groups, _ = await groups_in(db, grouper_of(request), period)
+    name = f"gaps-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return Response(
+        groups_csv(groups),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/gaps/train")
+async def add_training_examples(
+    request: Request,
+    me: EditorDep,
+    db: DbDep,
+    key: Annotated[str, Form(max_length=80)],
+    ref: Annotated[list[str], Form()],
+    first: Annotated[str, Form(alias="from", max_length=10)] = "",
+    last: Annotated[str, Form(alias="to", max_length=10)] = "",
+) -> Response:
+    store = await published(request)
+    if key not in store.catalog.full_keys:
+        raise HTTPException(status_code=404)
+    added = await training.add_examples(db, key, ref, me.user.id)
+    audit.record(db, me.user.name, "gap_training", None, f"{key}: {added}")
+    await db.commit()
+    period = period_of(request, first, last)
+    target = f"/gaps?{period.query}&" + urlencode({"added": added, "key": key})
+    return RedirectResponse(target, status_code=303)

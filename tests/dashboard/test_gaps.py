@@ -1,0 +1,252 @@
+"""An editor's story: young people ask in Arabic, German and English where to take driving
+lessons; the bot has no answer. On the gaps page the editor finds their questions as one
+group, apart from a question about football, teaches the wordings to the driving-licence
+answer (learnt at the next training) and downloads the counts without anybody's text or
+contact details. A caseworker is not shown the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.content.store import ContentStore
+from bot.db.models import Case, Chat, ConversationMessage, TrainingExample
+from bot.gaps.grouping import Grouper
+from bot.gaps.groups import gap_groups
+from bot.gaps.questions import unanswered
+from bot.rasa.runtime import RasaPaths, ensure_venv
+from bot.redact import mask_contacts
+from bot.storage import cases, log
+from tests.conftest import make_settings
+from tests.dashboard.conftest import Dashboard, csrf_in, http_sign_in, make_account, sign_in
+from tests.servers import ROOT
+
+PHONE = "0151 2345678"
+EMAIL = "sami.k@example.org"
+DRIVING = {
+    "ar": "أين يمكنني أخذ دروس القيادة؟",
+    "de": f"Wo kann ich Fahrstunden nehmen? Ruf mich an {PHONE}",
+    "en": f"Where can I take driving lessons? Write to {EMAIL}",
+}
+GERMAN_MASKED = "Wo kann ich Fahrstunden nehmen? Ruf mich an [phone]"
+DRIVING_CASE = "Gibt es günstige Fahrschulen hier?"
+FOOTBALL = {
+    "en": "Is there a football club for young people?",
+    "de": "Wo kann ich Fußball spielen?",
+}
+BANK_QUESTION = "How do I open a bank account with my Duldung?"
+
+# Each story gets its own week far from now, so one run's gaps are its own.
+_weeks = itertools.count()
+_chats = itertools.count(int(dt.datetime.now().timestamp()) % 1_000_000 * 100 + 700_000_000_000)
+
+
+@dataclass
+class GapStory:
+    week_start: dt.date
+    chat_ids: list[int] = field(default_factory=list)
+    pseudonyms: list[str] = field(default_factory=list)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.week_start, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(days=7)
+
+    @property
+    def query(self) -> str:
+        last = self.week_start + dt.timedelta(days=6)
+        return f"from={self.week_start.isoformat()}&to={last.isoformat()}"
+
+
+async def tell_gap_story(
+    sessions: async_sessionmaker[AsyncSession], year: int = 2997, month: int | None = None
+) -> GapStory:
+    """Questions that fell back in three languages, one that went to a caseworker, a
+    football question, and an answer that did not help — all in one week."""
+    if month is None:
+        monday = dt.date(year, 1, 1) + dt.timedelta(weeks=1 + next(_weeks))
+    else:
+        monday = dt.date(year, month, 1) + dt.timedelta(days=7)
+    monday -= dt.timedelta(days=monday.weekday())
+    story = GapStory(monday)
+    when = dt.datetime.combine(monday, dt.time(12), tzinfo=dt.UTC)
+    update_ids = itertools.count(next(_chats))
+    async with sessions.begin() as session:
+
+        async def chat(language: str) -> int:
+            chat_id = next(_chats)
+            chat = Chat(id=chat_id, pseudonym=f"ps{chat_id}", language=language)
+            session.add(chat)
+            await session.flush()
+            story.chat_ids.append(chat_id)
+            story.pseudonyms.append(chat.pseudonym)
+            return chat_id
+
+        def turn(chat_id: int, language: str, text: str, intent: str, reply_key: str) -> None:
+            update_id = next(update_ids)
+            log.log_message(
+                session, chat_id, "in", text, language=language, intent=intent,
+                confidence=0.3, update_id=update_id,
+            )  # fmt: skip
+            log.log_message(
+                session, chat_id, "out", "…", language=language, content_key=reply_key,
+                update_id=update_id,
+            )  # fmt: skip
+
+        turn(await chat("ar"), "ar", DRIVING["ar"], "nlu_fallback", "fallback.clarify")
+        turn(await chat("de"), "de", DRIVING["de"], "near_out_of_scope", "handoff.offer")
+        turn(await chat("en"), "en", DRIVING["en"], "out_of_scope", "fallback.out_of_scope")
+        escalated = await chat("de")
+        turn(escalated, "de", DRIVING_CASE, "near_out_of_scope", "handoff.offer_gap")
+        await cases.open_case(
+            session, escalated, topic="other", language="de", description=DRIVING_CASE,
+            source_update_id=None, reason="gap",
+        )  # fmt: skip
+        for language, text in FOOTBALL.items():
+            turn(await chat(language), language, text, "out_of_scope", "fallback.out_of_scope")
+        unhappy = await chat("en")
+        turn(unhappy, "en", BANK_QUESTION, "ask_bank_account", "bureaucracy.bank_account")
+        turn(unhappy, "en", "f:0:bureaucracy.bank_account", "feedback.not_helped", "feedback.sorry")
+        await session.flush()
+        # the feedback row carries the answer's key, as the router logs it
+        await session.execute(
+            update(ConversationMessage)
+            .where(ConversationMessage.intent == "feedback.not_helped")
+            .where(ConversationMessage.chat_id == unhappy)
+            .values(content_key="bureaucracy.bank_account")
+        )
+        ids = story.chat_ids
+        await session.execute(
+            update(ConversationMessage)
+            .where(ConversationMessage.chat_id.in_(ids))
+            .values(created_at=when)
+        )
+        await session.execute(update(Case).where(Case.chat_id.in_(ids)).values(created_at=when))
+        # the feedback comes after the answer
+        await session.execute(
+            update(ConversationMessage)
+            .where(ConversationMessage.intent == "feedback.not_helped")
+            .where(ConversationMessage.chat_id == unhappy)
+            .values(created_at=when + dt.timedelta(minutes=1))
+        )
+    return story
+
+
+@pytest.fixture(scope="session")
+def rasa_venv() -> Path:
+    """Rasa's venv holds the E5 model the grouping uses (installed once, cached)."""
+    settings = make_settings()
+    return ensure_venv(RasaPaths(ROOT, settings.cache_dir), settings.rasa_python)
+
+
+def driving_key() -> str:
+    key = ContentStore.load(ROOT / "content").catalog.full_key_for("driving_licence")
+    assert key is not None
+    return key
+
+
+async def test_driving_questions_in_three_languages_form_one_group(
+    dashboard: Dashboard, rasa_venv: Path
+) -> None:
+    story = await tell_gap_story(dashboard.sessions)
+    async with dashboard.sessions() as session:
+        questions = await unanswered(session, story.start, story.end)
+    groups, embedded = await gap_groups(Grouper.for_settings(dashboard.settings), questions)
+    assert embedded
+    driving = next(g for g in groups if any(w.language == "ar" for w in g.examples))
+    assert sorted(driving.languages.elements()) == ["ar", "de", "de", "en"]
+    assert driving.escalated == 1 and driving.kinds["fallback"] == 4
+    shown = " ".join(w.text for w in driving.examples)
+    assert "[phone]" in shown and "[e-mail]" in shown and PHONE not in shown
+    assert not any("football" in w.text or "Fußball" in w.text for w in driving.examples)
+    football = next(g for g in groups if "football" in g.label or "Fußball" in g.label)
+    assert football.size == 2
+    unhappy = next(g for g in groups if g.kinds["not_helped"])
+    assert unhappy.label == BANK_QUESTION and unhappy.topic == "bureaucracy"
+
+
+async def test_an_editor_teaches_a_gap_to_an_existing_answer(
+    dashboard: Dashboard, page: Page, rasa_venv: Path, tmp_path: Path
+) -> None:
+    story = await tell_gap_story(dashboard.sessions)
+    editor = await make_account(dashboard, "editor", display_name="Edda Editor")
+    await sign_in(page, dashboard, editor)
+    await page.goto(f"{dashboard.url}/gaps?{story.query}")
+    group = page.locator("article.gap").filter(has_text=DRIVING["ar"])
+    await expect(group).to_have_count(1)
+    await expect(group.locator(".wordings").get_by_text(GERMAN_MASKED)).to_be_visible()
+    await expect(group.locator("bdi[dir=auto]").first).to_be_visible()
+    await expect(
+        page.get_by_role("img", name="Unbeantwortete Fragen pro Kalenderwoche")
+    ).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "gaps.png"), full_page=True)
+    new_answer = group.get_by_role("link", name="Neue Antwort anlegen")
+    assert (await new_answer.get_attribute("href") or "").startswith("/content/new?from_gap=")
+
+    key = driving_key()
+    await group.get_by_label("Als Beispiele lernen für").select_option(key)
+    await group.get_by_role("button", name="Als Trainingsbeispiele hinzufügen").click()
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Sie werden beim nächsten Training gelernt."
+    )
+    async with dashboard.sessions() as session:
+        taught = (
+            await session.scalars(
+                select(TrainingExample).where(TrainingExample.source == "gap")
+                .where(TrainingExample.intent == "ask_driving_licence")
+            )
+        ).all()  # fmt: skip
+    texts = {(row.language, row.text) for row in taught}
+    assert ("ar", DRIVING["ar"]) in texts
+    assert ("de", GERMAN_MASKED) in texts
+    assert all(PHONE not in text and EMAIL not in text for _, text in texts)
+
+
+async def test_the_csv_counts_groups_per_week_and_language_without_personal_data(
+    dashboard: Dashboard, http: httpx.AsyncClient, rasa_venv: Path
+) -> None:
+    story = await tell_gap_story(dashboard.sessions)
+    editor = await make_account(dashboard, "editor")
+    await http_sign_in(http, editor)
+    response = await http.get(f"/gaps.csv?{story.query}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    body = response.text
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert rows and set(rows[0]) == {"group", "label", "topic", "week", "language", "count"}
+    driving = {r["language"]: int(r["count"]) for r in rows if r["group"] == rows[0]["group"]}
+    assert driving == {"ar": 1, "de": 2, "en": 1}
+    for secret in (PHONE, EMAIL, *map(str, story.chat_ids), *story.pseudonyms):
+        assert secret not in body
+    # the only text is one label per group: of the four driving wordings exactly one
+    wordings = [DRIVING["ar"], DRIVING_CASE, *(mask_contacts(DRIVING[k]) for k in ("de", "en"))]
+    assert sum(wording in body for wording in wordings) == 1
+    assert len({r["label"] for r in rows}) == len({r["group"] for r in rows})
+
+
+async def test_caseworkers_do_not_see_the_gaps(
+    dashboard: Dashboard, http: httpx.AsyncClient
+) -> None:
+    caseworker = await make_account(dashboard, "caseworker")
+    await http_sign_in(http, caseworker)
+    for path in ("/gaps", "/gaps.csv", "/reports/monthly"):
+        assert (await http.get(path)).status_code == 403
+    token = csrf_in((await http.get("/queue")).text)
+    refused = await http.post(
+        "/gaps/train", data={"csrf_token": token, "key": driving_key(), "ref": "m1"}
+    )
+    assert refused.status_code == 403

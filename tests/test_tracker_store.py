@@ -382,6 +382,8 @@ async def test_rasa_keeps_its_trackers_in_postgresql_and_forget_sender_erases_th
         store.close()
         assert _events_of(settings.tracker_store_url, "pg-user") == 0
         assert _events_of(settings.tracker_store_url, "pg-neighbour") > 0
+        for written in (tmp_path / "run" / "endpoints.yml", tmp_path / "rasa-postgres.log"):
+            assert "only-in-the-environment" not in written.read_text()
     finally:
         await client.close()
         rasa.stop()

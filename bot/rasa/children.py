@@ -37,6 +37,8 @@ if sys.platform.startswith("linux"):
     # Looked up once here: the pre-exec hook runs between fork and exec and must do no more
     # than one libc call.
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    _prctl.restype = ctypes.c_int
 
 
 def _die_with_parent() -> Callable[[], None] | None:

@@ -1,7 +1,11 @@
-"""Starting and stopping Rasa and the action server next to the bot (`make run`).
+"""Starting, watching and stopping Rasa and the action server next to the bot (`make run`).
 
 Children write their logs to data/logs/; we wait until both answer before the bot starts,
-warm the model with one parse, and on Ctrl-C stop everything in reverse order.
+warm the model with one parse, and on Ctrl-C stop everything in reverse order. While the bot
+runs, a watcher restarts a child that died, with growing pauses (1 s, 2 s, 4 s … 60 s; back
+to 1 s once it stayed up for a while). Meanwhile messages wait in the inbox (the
+conversation service keeps them pending on RasaUnavailable) and are answered once it is back.
+Children never outlive the bot, and a child left by a killed bot is never reused (children.py).
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
-import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -20,7 +22,15 @@ from urllib.parse import urlparse
 import httpx
 
 from bot.config import Settings
-from bot.rasa.client import RasaClient
+from bot.logging_setup import keep_log_files, tidy_log_files
+from bot.rasa.children import (
+    ChildProcess,
+    forget_children,
+    kill_stale_children,
+    record_children,
+)
+from bot.rasa.client import RasaClient, RasaError, RasaUnavailable
+from bot.rasa.health import health_url
 from bot.rasa.runtime import (
     RasaPaths,
     action_server_command,
@@ -30,53 +40,25 @@ from bot.rasa.runtime import (
     rasa_server_environment,
 )
 
+__all__ = ["ChildProcess", "prepare_rasa", "rasa_and_actions"]
+
 logger = logging.getLogger(__name__)
 
 RASA_START_TIMEOUT = 240.0
 ACTIONS_START_TIMEOUT = 60.0
+FIRST_RESTART_DELAY = 1.0
+MAX_RESTART_DELAY = 60.0
+STABLE_AFTER = 300.0  # seconds up after which the next crash starts the pauses afresh
+WATCH_INTERVAL = 1.0
 
 
-class ChildProcess:
-    """A child process with its output in a log file, stopped politely, then firmly."""
+def restart_delay(crashes_in_a_row: int) -> float:
+    """The pause before the n-th restart in a row: 1, 2, 4 … seconds, at most a minute."""
+    return min(FIRST_RESTART_DELAY * 2.0 ** (crashes_in_a_row - 1), MAX_RESTART_DELAY)
 
-    def __init__(
-        self, name: str, command: list[str], log_file: Path, env: dict[str, str], cwd: Path
-    ) -> None:
-        self.name = name
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log_file.open("ab")
-        self.log_file = log_file
-        self.process = subprocess.Popen(  # noqa: S603 - our own fixed command line
-            command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-        )
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def _signal(self, number: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, number)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: no chance to clean up (what a crash looks like)."""
-        self._signal(signal.SIGKILL)
-        self.process.wait()
-        self._log.close()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.alive():
-            self._signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return
-        self._log.close()
+class ChildNotReady(RuntimeError):
+    """A child kept running but never answered within its start timeout."""
 
 
 async def _wait_until(
@@ -89,7 +71,7 @@ async def _wait_until(
         if await check():
             return
         await asyncio.sleep(1.0)
-    raise RuntimeError(f"{what} did not become ready within {limit:.0f} s; see {child.log_file}")
+    raise ChildNotReady(f"{what} did not become ready within {limit:.0f} s; see {child.log_file}")
 
 
 async def _http_ok(url: str) -> bool:
@@ -107,51 +89,159 @@ def prepare_rasa(settings: Settings) -> Path:
     return ensure_model(paths)
 
 
+class Supervised:
+    """One child (Rasa or the action server): started, waited for, restarted when it dies.
+
+    Spawned only from the event loop's thread (see children.py on PR_SET_PDEATHSIG).
+    """
+
+    def __init__(
+        self,
+        label: str,
+        spawn: Callable[[], ChildProcess],
+        ready: Callable[[], Awaitable[bool]],
+        timeout: float,
+        on_spawn: Callable[[], None],
+        on_ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.label = label
+        self._spawn = spawn
+        self._ready = ready
+        self._timeout = timeout
+        self._on_spawn = on_spawn
+        self._on_ready = on_ready
+        self.child: ChildProcess | None = None
+        self.restarts = 0
+
+    def spawn(self) -> None:
+        self.child = self._spawn()
+        self._on_spawn()
+
+    async def until_ready(self) -> None:
+        assert self.child is not None
+        await _wait_until(self._ready, self.child, self._timeout, self.label)
+        if self._on_ready is not None:
+            await self._on_ready()
+
+    async def watch(self) -> None:
+        """Forever: notice the child's death, pause, start it again, wait until it answers."""
+        assert self.child is not None
+        up_since = time.monotonic()
+        in_a_row = 0
+        while True:
+            # A Popen child has no awaitable exit; a look once a second costs nothing.
+            while self.child.alive():  # noqa: ASYNC110
+                await asyncio.sleep(WATCH_INTERVAL)
+            await asyncio.to_thread(self.child.stop)  # closes its log file
+            in_a_row = 1 if time.monotonic() - up_since >= STABLE_AFTER else in_a_row + 1
+            self.restarts += 1
+            delay = restart_delay(in_a_row)
+            logger.warning(
+                "%s exited with code %s; restarting in %.0f s (restart #%d)",
+                self.label,
+                self.child.exit_code,
+                delay,
+                self.restarts,
+            )
+            await asyncio.sleep(delay)
+            self.spawn()
+            try:
+                await self.until_ready()
+            except ChildNotReady as exc:
+                logger.warning("%s; killing it", exc)
+                await asyncio.to_thread(self.child.kill)
+            except RuntimeError:
+                pass  # died while starting: the next round says so and waits longer
+            else:
+                up_since = time.monotonic()
+                logger.info("%s is ready again (restart #%d)", self.label, self.restarts)
+
+    async def stop(self) -> None:
+        if self.child is not None:
+            logger.info("stopping %s", self.label)
+            await asyncio.to_thread(self.child.stop)
+
+
+async def _warm(rasa: RasaClient) -> None:
+    """One parse loads the model, so the first user after a (re)start does not wait for it."""
+    with contextlib.suppress(RasaUnavailable, RasaError):
+        await rasa.parse("hallo")
+
+
 @contextlib.asynccontextmanager
 async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
-    """Rasa server and action server running (or an already running Rasa at RASA_URL)."""
+    """Rasa server and action server running and watched (or an external Rasa at RASA_URL)."""
     rasa = RasaClient(settings.rasa_url, settings.rasa_token)
-    children: list[ChildProcess] = []
     logs = settings.data_dir / "logs"
+    run_dir = settings.data_dir / "run"
+    supervised: list[Supervised] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    def record() -> None:
+        record_children(run_dir, [s.child for s in supervised if s.child is not None])
+
     try:
+        await asyncio.to_thread(tidy_log_files, logs, settings.retention_days, True)
+        tasks.append(asyncio.create_task(keep_log_files(logs, settings.retention_days)))
+        await asyncio.to_thread(kill_stale_children, run_dir)
         if await rasa.ready():
-            logger.info("using the Rasa server already running at %s", settings.rasa_url)
+            logger.warning(
+                "using a Rasa server not started by this bot at %s (no action server is "
+                "started; if it stops, it is not restarted)",
+                settings.rasa_url,
+            )
         else:
             model = await asyncio.to_thread(prepare_rasa, settings)
-            actions = ChildProcess(
-                "actions",
-                action_server_command(settings.action_server_port),
-                logs / "actions.log",
-                dict(os.environ),
-                settings.project_root,
-            )
-            children.append(actions)
             port = urlparse(settings.rasa_url).port or 5005
             paths = RasaPaths(settings.project_root, settings.cache_dir)
-            command = rasa_server_command(paths, settings, model, port, settings.data_dir / "run")
-            server = ChildProcess(
-                "rasa",
-                command,
-                logs / "rasa.log",
-                rasa_server_environment(settings),
-                settings.project_root,
+            command = rasa_server_command(paths, settings, model, port, run_dir)
+            actions = Supervised(
+                "the action server",
+                lambda: ChildProcess(
+                    "actions",
+                    action_server_command(settings.action_server_port),
+                    logs / "actions.log",
+                    dict(os.environ),
+                    settings.project_root,
+                ),
+                lambda: _http_ok(health_url(settings.action_server_url)),
+                ACTIONS_START_TIMEOUT,
+                record,
             )
-            children.append(server)
+            server = Supervised(
+                "Rasa",
+                lambda: ChildProcess(
+                    "rasa",
+                    command,
+                    logs / "rasa.log",
+                    rasa_server_environment(settings),
+                    settings.project_root,
+                ),
+                rasa.ready,
+                RASA_START_TIMEOUT,
+                record,
+                lambda: _warm(rasa),
+            )
+            supervised += [actions, server]
             logger.info(
                 "starting the action server on port %s and Rasa on port %s …",
                 settings.action_server_port,
                 port,
             )
-            health = settings.action_server_url.removesuffix("/webhook") + "/health"
-            await _wait_until(
-                lambda: _http_ok(health), actions, ACTIONS_START_TIMEOUT, "the action server"
-            )
-            await _wait_until(rasa.ready, server, RASA_START_TIMEOUT, "Rasa")
-        await rasa.parse("hallo")  # warm the model before the first user waits for it
+            for child in supervised:
+                child.spawn()
+            for child in supervised:
+                await child.until_ready()
+            tasks += [asyncio.create_task(child.watch()) for child in supervised]
+        await _warm(rasa)
         logger.info("Rasa ready at %s (logs in %s)", settings.rasa_url, logs)
         yield
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await rasa.close()
-        for child in reversed(children):
-            logger.info("stopping %s", child.name)
-            await asyncio.to_thread(child.stop)
+        for child in reversed(supervised):
+            await child.stop()
+        if supervised:
+            forget_children(run_dir)

@@ -286,6 +286,11 @@ class FakeTelegram:
             {"update_id": next(self._update_ids), "message": self._message(chat_id, **content)}
         )
 
+    async def user_sends_unreadable(self, chat_id: int, text: str) -> int:
+        """A message python-telegram-bot cannot parse: an entity of a shape it does not know,
+        as a newer Bot API might send one."""
+        return await self.user_sends(chat_id, {"text": text, "entities": [{"kind": "new"}]})
+
     async def user_presses(self, chat_id: int, data: str, message_id: int) -> int:
         query = {
             "id": str(next(self._update_ids)),
@@ -357,11 +362,6 @@ class FakeTelegram:
         """Answer the next getUpdates with every update ever sent, confirmed or not."""
         self.replay_all = True
 
-    def fail_next(
-        self,
-        method: str,
-        status: int,
-        description: str,
     def refuse_for(
         self,
         seconds: float,
@@ -379,6 +379,11 @@ class FakeTelegram:
             )
         )
 
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str,
         retry_after: int | None = None,
         times: int = 1,
     ) -> None:

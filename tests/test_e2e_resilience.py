@@ -13,7 +13,7 @@ from bot.app import Assistant
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate
 from tests.conftest import DATA_KEY, RasaServer, UserChat, bot_settings
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import Process, RasaProxy, python_module
 
 pytestmark = pytest.mark.e2e
@@ -135,3 +135,78 @@ async def test_a_bot_killed_mid_turn_answers_after_restart_once_and_opens_no_sec
             (pseudonym, f'%"update_id": {update_id}%'),
         ).fetchone()
     assert seen_by_rasa == 1  # replayed from Rasa's tracker, not sent to Rasa a second time
+
+
+async def promptly(user: UserChat, count: int = 1) -> list[Sent]:
+    """The next replies, within a few seconds: not held back until Rasa is back."""
+    messages = await user.telegram.wait_for(user.chat_id, user.seen + count, within=4)
+    new = messages[user.seen :]
+    user.seen = len(messages)
+    return new
+
+
+async def test_while_a_question_waits_for_rasa_buttons_privacy_and_delete_still_answer_at_once(
+    assistant: Assistant, user: UserChat, rasa_proxy: RasaProxy
+) -> None:
+    [greeting] = await user.says("/start")
+    await rasa_proxy.down()
+    [apology] = await user.says("Wie finde ich eine Wohnung?")
+    assert "technischen Problems" in apology.text
+    await user.telegram.user_presses(
+        user.chat_id, greeting.button("Deutschkurse"), greeting.message_id
+    )
+    [topics] = await promptly(user)
+    assert topics.method == "editMessageText" and topics.buttons
+    await user.telegram.user_says(user.chat_id, "/privacy")
+    [privacy] = await promptly(user)
+    assert "180 Tagen" in privacy.text
+    await user.telegram.user_says(user.chat_id, "/delete")
+    [confirm] = await promptly(user)
+    await user.telegram.user_presses(user.chat_id, confirm.button("behalten"), confirm.message_id)
+    [kept] = await promptly(user)
+    assert "nichts gelöscht" in kept.text
+    await rasa_proxy.up()
+    [answer] = await user._replies(1)  # the question is still answered, after all the rest
+    assert "Quellen" in answer.text
+    await user.hears_nothing_more()
+
+
+async def test_asking_for_a_person_while_a_question_waits_for_rasa_puts_the_question_in_the_case(
+    assistant: Assistant, user: UserChat, rasa_proxy: RasaProxy
+) -> None:
+    await rasa_proxy.down()
+    question = await user.telegram.user_says(user.chat_id, "Wie finde ich eine Wohnung?")
+    await user._replies(1)  # the apology
+    await user.telegram.user_says(user.chat_id, "/human")
+    [opened] = await promptly(user)
+    assert "GK-" in opened.text
+    [added] = await user._replies(1)  # its turn comes: the person sees it, Rasa is not needed
+    assert added.text != opened.text
+    await rasa_proxy.up()
+    await user.hears_nothing_more(1.5)
+    async with assistant.sessions() as session:
+        [case] = (await session.scalars(select(Case).where(Case.chat_id == user.chat_id))).all()
+        in_thread = await session.scalar(
+            select(ConversationMessage).where(ConversationMessage.update_id == question)
+        )
+    assert in_thread is not None and in_thread.case_id == case.id
+    assert in_thread.content_key == "case.user_message"
+
+
+async def test_a_question_waiting_for_rasa_is_erased_by_delete_and_never_answered(
+    assistant: Assistant, user: UserChat, rasa_proxy: RasaProxy
+) -> None:
+    await rasa_proxy.down()
+    question = await user.telegram.user_says(user.chat_id, "Wie finde ich eine Wohnung?")
+    await user._replies(1)  # the apology
+    await user.telegram.user_says(user.chat_id, "/delete")
+    [confirm] = await promptly(user)
+    await user.telegram.user_presses(
+        user.chat_id, confirm.button("alles löschen"), confirm.message_id
+    )
+    [deleted] = await promptly(user)
+    assert deleted.text != confirm.text
+    await rasa_proxy.up()
+    await user.hears_nothing_more(7.0)  # past the question's next try
+    async with assistant.sessions() as session:
+        assert await session.get(InboxUpdate, question) is None

@@ -12,11 +12,12 @@ BOT_PY := $(VENV)/bin/python
 # pip warns about unreachable extra indexes on some machines; hide only those lines.
 PIP_QUIET := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: help run chat test lint typecheck unit e2e setup content-check clean chromium bench-dashboard
+.PHONY: help run chat test lint typecheck unit e2e setup content-check clean chromium bench bench-dashboard
 
 help:
 	@echo "make run    start the assistant and the caseworker dashboard (Telegram with TELEGRAM_BOT_TOKEN in .env, else a terminal chat)"
 	@echo "make test   run every check: content, lint, types, unit, browser and end-to-end tests (SQLite and PostgreSQL)"
+	@echo "make bench  whole stack against a fake Telegram: latency at 1-30 msg/s, 10 min sustained, RSS, training (~30 min; BENCH_ARGS=--quick for a try)"
 	@echo "make bench-dashboard   queue page render time with 10,000 cases"
 
 $(VENV)/.installed: requirements/bot.lock pyproject.toml
@@ -61,6 +62,11 @@ typecheck: $(VENV)/.installed
 test: setup chromium content-check lint typecheck
 	@echo "==> tests (unit, end-to-end with a real Rasa server, NLU evaluation)"
 	$(VENV)/bin/pytest
+
+# BENCH_ARGS: e.g. --quick (a few minutes), --database-url URL (an empty PostgreSQL database)
+BENCH_ARGS ?= --train
+bench: setup
+	$(BOT_PY) -m bench.end_to_end $(BENCH_ARGS)
 
 bench-dashboard: $(VENV)/.installed
 	$(BOT_PY) bench/queue_page.py

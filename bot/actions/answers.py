@@ -8,7 +8,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import content_store, language_of, latest_intent, send
+from bot.actions.common import (
+    content_store,
+    language_of,
+    latest_intent,
+    residence_status_of,
+    send,
+)
 from bot.replies import compose
 
 
@@ -25,7 +31,8 @@ class ActionAnswer(Action):
         language = language_of(tracker)
         intent, _ = latest_intent(tracker)
         full_key = store.catalog.full_key_for((intent or "").removeprefix("ask_"))
-        reply = compose.answer(store, full_key, language) if full_key else None
+        paper = residence_status_of(tracker)
+        reply = compose.answer(store, full_key, language, paper) if full_key else None
         if reply is None:
             reply = compose.unclear(store, language)
         send(dispatcher, tracker, reply)

@@ -33,6 +33,13 @@ def language_of(tracker: Tracker) -> str:
     return str(metadata.get("language") or "de")
 
 
+def residence_status_of(tracker: Tracker) -> str | None:
+    """The user's residence paper as the bot sent it (None: not chosen or skipped)."""
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    value = metadata.get("residence_status")
+    return str(value) if value else None
+
+
 def latest_intent(tracker: Tracker) -> tuple[str | None, float | None]:
     intent = tracker.latest_message.get("intent") or {}
     name = intent.get("name")

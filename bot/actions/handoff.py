@@ -17,6 +17,7 @@ from rasa_sdk.interfaces import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import content_store, language_of, latest_intent, send
+from bot.i18n import t
 from bot.replies import Button, CaseRequest, Reply, callbacks, compose
 
 MAX_DESCRIPTION_CHARS = 2000
@@ -84,6 +85,12 @@ class ActionOfferHandoff(Action):
         reply = compose.handoff_offer(
             language, text_key, reason=reason, topic=_TOPICS.get(reason), update_id=update_id
         )
+        # No answer for this question: offer to tell the user when there is one.
+        asked = update_id if update_id is not None else _update_id(offered_about(tracker) or {})
+        if reason in {"unclear", "gap"} and asked is not None:
+            reply.buttons.append(
+                [Button(t("button.notify_gap", language), callbacks.notify_gap(asked))]
+            )
         if reason == "urgent":
             reply.buttons.append(
                 [

@@ -35,6 +35,7 @@ from bot.content.store import (
     parse_entry,
 )
 from bot.content.telegram_html import markup_problems
+from bot.content.variants import STATUSES, marker_lines
 from bot.i18n.bidi import for_language
 from bot.languages import LANGUAGES
 from bot.replies.compose import answer
@@ -312,8 +313,52 @@ def _check_as_sent(c: _Checker, entry: ContentEntry, store: ContentStore) -> Non
             f"the message as sent has {len(text)} characters, over Telegram's limit of "
             f"{TELEGRAM_LIMIT}: the bot would split it into {len(parts)} messages; shorten it",
         )
-    elif len(entry.body) > PREFERRED_LENGTH * 4 // 3:
-        c.warn("style", f"answer has {len(entry.body)} chars; under {PREFERRED_LENGTH} reads best")
+    elif len(entry.general_body) > PREFERRED_LENGTH * 4 // 3:
+        length = len(entry.general_body)
+        c.warn("style", f"answer has {length} chars; under {PREFERRED_LENGTH} reads best")
+
+
+def _check_variants(c: _Checker, entry: ContentEntry, store: ContentStore) -> None:
+    """Residence-status variants: known statuses, present in every translation, sendable."""
+    variants = entry.variants
+    if not variants:
+        return
+    lines = marker_lines(entry.body)
+    if not entry.general_body:
+        c.error("variant", "no general text before the first variant", c.lines.body_start)
+    for status, text in variants.items():
+        line = c.lines.body_line(lines[status]) if status in lines else None
+        if status not in STATUSES:
+            c.warn(
+                "variant",
+                f"unknown residence status '{status}' (the bot asks for: {', '.join(STATUSES)})",
+                line,
+            )
+            continue
+        if not text:
+            c.error("variant", f"variant '{status}' has no text", line)
+            continue
+        reply = answer(store, entry.key, entry.language, status)
+        sent = for_language(reply.text, entry.language) if reply else ""
+        for problem in markup_problems(sent):
+            c.error("markup", f"variant '{status}': Telegram would reject it: {problem.message}")
+        if len(split_message(sent)) > 1:
+            c.error("length", f"variant '{status}' is over Telegram's limit of {TELEGRAM_LIMIT}")
+
+
+def _check_variant_translations(
+    c: _Checker, entry: ContentEntry, source: ContentEntry | None
+) -> None:
+    """A German variant missing in a translation: those users get the general text."""
+    if entry.language == SOURCE_LANGUAGE or source is None:
+        return
+    missing = [s for s in source.variants if s in STATUSES and s not in entry.variants]
+    if missing:
+        c.warn(
+            "variant",
+            f"the German text has variants this translation lacks ({', '.join(missing)}): "
+            "users with that paper get the general text",
+        )
 
 
 def _check_translation(c: _Checker, entry: ContentEntry, source: ContentEntry | None) -> None:
@@ -452,7 +497,9 @@ def run_check(
         _check_review(c, entry, today, max_age)
         _check_body(c, entry)
         _check_as_sent(c, entry, store)
+        _check_variants(c, entry, store)
         _check_translation(c, entry, sources.get(entry.key))
+        _check_variant_translations(c, entry, sources.get(entry.key))
         findings.extend(c.findings)
     findings.sort(key=lambda f: (f.level != "error", f.where, f.line or 0))
     return Report(findings, files=len(paths), statuses=Counter(e.status for e in entries))
@@ -482,7 +529,9 @@ def check_entry(
     _check_review(c, entry, today, max_age)
     _check_body(c, entry)
     _check_as_sent(c, entry, store)
+    _check_variants(c, entry, store)
     _check_translation(c, entry, source)
+    _check_variant_translations(c, entry, source)
     return sorted(c.findings, key=lambda f: (f.level != "error", f.line or 0))
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from bot.content.variants import split_variants
+
 REVIEW_STATUSES = ("reviewed", "machine", "draft")
 SOURCE_LANGUAGE = "de"
 
@@ -49,6 +51,21 @@ class ContentEntry:
     def fingerprint(self) -> str:
         """Identifies this text; a translation stores its German source's fingerprint."""
         return text_fingerprint(self.title, self.body)
+
+    @property
+    def general_body(self) -> str:
+        """The text for everybody: the body without its residence-status variants."""
+        return split_variants(self.body)[0]
+
+    @property
+    def variants(self) -> dict[str, str]:
+        """Texts that replace the general one for a residence status (`bot.content.variants`)."""
+        return split_variants(self.body)[1]
+
+    def body_for(self, status: str | None) -> str:
+        """The variant for `status` if this file has one, else the general text."""
+        general, variants = split_variants(self.body)
+        return variants.get(status or "", general) or general
 
 
 def text_fingerprint(title: str, body: str) -> str:

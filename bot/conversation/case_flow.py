@@ -62,6 +62,7 @@ async def chat_state(session: AsyncSession, chat: Chat | None) -> ChatState:
         case_mode=case_mode.id if case_mode else None,
         awaiting_contact=awaiting_contact,
         awaiting=chat.awaiting,
+        residence_status=chat.residence_status,
     )
 
 

@@ -68,6 +68,7 @@ class ChatState:
     case_mode: int | None = None  # messages go to this open case instead of to Rasa
     awaiting_contact: int | None = None  # asked for a phone number or e-mail for this case
     awaiting: str | None = None  # raw `chats.awaiting`, cleared when the turn is not its answer
+    residence_status: str | None = None  # the user's paper, for answers with variants
 
 
 CaseStepKind = Literal[
@@ -111,3 +112,5 @@ class Outcome:
     chosen_language: str | None = None  # the user picked a language with /language
     erase_chat: bool = False
     case_step: CaseStep | None = None
+    residence_choice: str | None = None  # the user chose a paper (or "skip": stored as none)
+    gap_update_id: int | None = None  # "tell me when there is an answer" to this update

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.content.store import ContentStore
+from bot.content.variants import STATUSES
 from bot.conversation.model import ChatState, Incoming, Outcome
 from bot.i18n import available_languages, t
 from bot.languages import LANGUAGES
@@ -48,13 +49,13 @@ class Router:
         state: ChatState | None = None,
     ) -> Outcome:
         if incoming.kind == "command":
-            outcome = await self._command(incoming.text, language, status)
+            outcome = await self._command(incoming.text, language, status, state)
             case_mode = state.case_mode if state else None
             if case_mode is not None and incoming.text in {"start", "help"}:
                 self._remind_case_mode(outcome.replies[-1], case_mode, language)
             return outcome
         if incoming.kind == "callback":
-            return await self._callback(incoming, language, ask_rasa)
+            return await self._callback(incoming, language, ask_rasa, state)
         if incoming.kind == "non_text":
             key = NON_TEXT_KEYS.get(incoming.non_text_kind, "meta.non_text.other")
             return Outcome(
@@ -84,7 +85,9 @@ class Router:
         reply.text += "\n\n" + t("case.mode_hint", language, case_number=case_number(case_id))
         reply.buttons.append(case_replies.back_row(language))
 
-    async def _command(self, command: str, language: str, status: StatusReply) -> Outcome:
+    async def _command(
+        self, command: str, language: str, status: StatusReply, state: ChatState | None = None
+    ) -> Outcome:
         logged = f"/{command}"
         if command == "start":
             reply = compose.with_topics("meta.greet", "meta.greet", self.store, language)
@@ -94,6 +97,9 @@ class Router:
             reply = self._language_menu(language)
         elif command == "status":
             reply = await status()
+        elif command == "paper":
+            current = state.residence_status if state else None
+            reply = compose.paper_question(language, current=current)
         elif command == "privacy":
             reply = compose.plain("meta.privacy", language, days=self.retention_days)
         elif command == "delete":
@@ -120,7 +126,9 @@ class Router:
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         return Reply("meta.language_menu", t("meta.language_menu", language), language, rows)
 
-    async def _callback(self, incoming: Incoming, language: str, ask_rasa: AskRasa) -> Outcome:
+    async def _callback(
+        self, incoming: Incoming, language: str, ask_rasa: AskRasa, state: ChatState | None = None
+    ) -> Outcome:
         data = incoming.text
         parsed = callbacks.parse(data)
         expired = Outcome([compose.plain("meta.button_expired", language)], logged_text=data)
@@ -129,7 +137,8 @@ class Router:
         outcome = Outcome(logged_text=data, intent=f"button.{parsed.kind}", confidence=1.0)
         if parsed.kind in {"answer", "original"}:
             if parsed.kind == "answer":
-                reply = compose.answer(self.store, parsed.value, language)
+                paper = state.residence_status if state else None
+                reply = compose.answer(self.store, parsed.value, language, paper)
             else:
                 reply = compose.original(self.store, parsed.value)
             if reply is None or parsed.value not in self.store.catalog.full_keys:
@@ -158,6 +167,13 @@ class Router:
             if not callbacks.is_allowed_rasa_payload(parsed.value, self._short_keys):
                 return expired
             return await self._via_rasa(parsed.value, data, ask_rasa)
+        elif parsed.kind == "paper":
+            outcome.replies = self._paper_chosen(parsed.value, parsed.extra, language)
+            outcome.replies[0].edit_message_id = incoming.callback_message_id
+            outcome.residence_choice = parsed.value
+        elif parsed.kind == "notify_gap":
+            outcome.replies = [compose.plain("gap.subscribed", language)]
+            outcome.gap_update_id = parsed.ref
         elif parsed.kind == "language":
             if parsed.value not in available_languages():
                 return expired
@@ -168,6 +184,19 @@ class Router:
         else:  # case buttons are CaseRouter's; anything else here is not ours
             return expired
         return outcome
+
+    def _paper_chosen(self, choice: str, key: str, language: str) -> list[Reply]:
+        """Confirm the choice (in place of the question); show the answer's variant now."""
+        if choice not in STATUSES:
+            return [compose.plain("paper.skipped", language)]
+        name = t(f"paper.name.{choice}", language)
+        replies = [compose.plain("paper.saved", language, paper=name)]
+        if key in self.store.catalog.full_keys and choice in compose.variant_statuses(
+            self.store, key, language
+        ):
+            variant = compose.answer(self.store, key, language, choice)
+            replies += [variant] if variant else []
+        return replies
 
     def _feedback(self, helped: bool, key: str, language: str) -> Reply:
         if helped:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.content.markup import to_plain_text
 from bot.content.store import ContentStore
+from bot.conversation import residence
 from bot.conversation.attachments import fetch_into
 from bot.conversation.case_flow import CaseFlow, chat_state
 from bot.conversation.case_router import CaseRouter
@@ -31,6 +32,7 @@ from bot.conversation.model import (
 from bot.conversation.router import Router
 from bot.conversation.second_look import message_for_rasa
 from bot.db.models import Chat, InboxUpdate
+from bot.gaps import notify
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
@@ -99,7 +101,11 @@ class ConversationService:
         )
 
         async def ask_rasa(message: str) -> RasaTurn:
-            metadata = {"language": language.reply_language, "update_id": incoming.update_id}
+            metadata = {
+                "language": language.reply_language,
+                "update_id": incoming.update_id,
+                "residence_status": state.residence_status,  # answers with variants
+            }
             if attempts == 1:  # a replayed turn takes Rasa's earlier answer instead
                 message = await message_for_rasa(
                     self.rasa, self.translator, message, language.user_language
@@ -254,6 +260,14 @@ class ConversationService:
                 session, chat, language.user_language, chosen=bool(outcome.chosen_language)
             )
         replies, step = self._case_step_of(outcome)
+        if outcome.residence_choice is not None:
+            chat.residence_status = residence.stored_choice(outcome.residence_choice)
+        if outcome.gap_update_id is not None and not await notify.subscribe(
+            session, chat.id, outcome.gap_update_id, language.reply_language
+        ):
+            replies = [compose.plain("meta.button_expired", language.reply_language)]
+        question = await residence.question_after(session, self.store, chat, replies)
+        replies += [question] if question else []
         if chat.awaiting and (step is None or step.kind not in _CONTACT_STEPS):
             chat.awaiting = None  # anything but the answer leaves a half-asked question
         inbound = None

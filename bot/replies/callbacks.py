@@ -22,12 +22,16 @@ _ASK_PAYLOAD = re.compile(r"^/ask_([a-z_]+)$")
 # Buttons of the old handoff form may still sit in users' chats: they now open a case directly.
 _LEGACY_ACCEPT = re.compile(r"^/handoff_accept(\{.*\})?$")
 _MAX_ID_DIGITS = 18
+# The residence papers an answer can have a variant for (bot.content.variants.STATUSES).
+PAPER_CHOICES = ("gestattung", "duldung", "aufenthaltserlaubnis", "skip")
+_FULL_KEY = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
 
 
 @dataclass(frozen=True)
 class Callback:
     # answer | topic | menu | language | feedback | delete | rasa | case_feedback | back |
-    # handoff | decline | cancel_case | contact | contact_cancel | photo_case
+    # handoff | decline | cancel_case | contact | contact_cancel | photo_case |
+    # paper (value: status or skip, extra: answer key) | notify_gap (ref: update id)
     kind: str
     value: str = ""
     extra: str = ""
@@ -115,6 +119,19 @@ def photo_case(update_id: int) -> str:
     return f"p:{update_id}"
 
 
+def paper(status: str, full_key: str = "") -> str:
+    """The user's residence paper (or `skip`); `full_key` is the answer to show again."""
+    data = f"s:{status}" + (f":{full_key}" if full_key else "")
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def notify_gap(update_id: int) -> str:
+    """'Tell me when there is an answer' to the question of update `update_id`."""
+    return f"g:{update_id}"
+
+
 def is_allowed_rasa_payload(payload: str, short_keys: set[str]) -> bool:
     """Only our own button payloads may be forwarded to Rasa as intents."""
     if payload in RASA_PLAIN_PAYLOADS:
@@ -188,6 +205,13 @@ def parse(data: str) -> Callback | None:
     if kind in {"x", "c", "p"}:
         names = {"x": "cancel_case", "c": "contact", "p": "photo_case"}
         return Callback(names[kind], rest) if _number(rest) else None
+    if kind == "s":
+        status, _, key = rest.partition(":")
+        if status in PAPER_CHOICES and (not key or _FULL_KEY.fullmatch(key)):
+            return Callback("paper", status, key)
+        return None
+    if kind == "g":
+        return Callback("notify_gap", rest, ref=int(rest)) if _number(rest) else None
     if kind == "cf":
         case_id, _, helped = rest.partition(":")
         if _number(case_id) and helped in {"0", "1"}:

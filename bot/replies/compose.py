@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from bot.content.markup import to_telegram_html
 from bot.content.review import is_checked
 from bot.content.store import SOURCE_LANGUAGE, ContentEntry, ContentStore
+from bot.content.variants import STATUSES
 from bot.i18n import FALLBACK_CHAIN, format_date, t, t_markup
 from bot.replies import Button, Reply, callbacks
 
@@ -48,8 +49,19 @@ def _state_line(store: ContentStore, entry: ContentEntry, language: str) -> str:
     return t("answer.draft_note", language)
 
 
-def answer(store: ContentStore, key: str, language: str) -> Reply | None:
-    """The answer for a full content key with sources and next-step buttons, or None."""
+def variant_statuses(store: ContentStore, key: str, language: str) -> list[str]:
+    """The residence statuses the answer a user of `language` gets has its own text for."""
+    entry = store.get(key, language, FALLBACK_CHAIN)
+    return [s for s in STATUSES if entry is not None and s in entry.variants]
+
+
+def answer(store: ContentStore, key: str, language: str, status: str | None = None) -> Reply | None:
+    """The answer for a full content key with sources and next-step buttons, or None.
+
+    `status` is the user's residence paper: an answer with a variant for it shows that
+    text and says so; otherwise (no status, skipped, no variant in this language) the
+    general text with its caveats.
+    """
     entry = store.get(key, language, FALLBACK_CHAIN)
     if entry is None:
         return None
@@ -57,7 +69,9 @@ def answer(store: ContentStore, key: str, language: str) -> Reply | None:
     if entry.language != language:
         parts.append(t("meta.not_translated", language))
     parts.append(f"<b>{html.escape(entry.title)}</b>")
-    parts.append(to_telegram_html(entry.body))
+    if status in STATUSES and status in entry.variants:
+        parts.append(t("paper.answer_for", language, paper=t(f"paper.name.{status}", language)))
+    parts.append(to_telegram_html(entry.body_for(status)))
     if entry.sources:
         parts.append(_sources_line(entry.sources, language))
     parts.append(_state_line(store, entry, language))
@@ -83,7 +97,7 @@ def original(store: ContentStore, key: str) -> Reply | None:
     entry = store.get(key, SOURCE_LANGUAGE)
     if entry is None:
         return None
-    parts = [f"<b>{html.escape(entry.title)}</b>", to_telegram_html(entry.body)]
+    parts = [f"<b>{html.escape(entry.title)}</b>", to_telegram_html(entry.general_body)]
     if entry.sources:
         parts.append(_sources_line(entry.sources, SOURCE_LANGUAGE))
     parts.append(_state_line(store, entry, SOURCE_LANGUAGE))
@@ -150,3 +164,22 @@ def handoff_offer(
     yes = Button(t("button.yes", language), callbacks.handoff(reason, topic or "other", update_id))
     no = Button(t("button.no", language), callbacks.decline())
     return Reply(key=key, text=t(text_key, language), language=language, buttons=[[yes, no]])
+
+
+def paper_question(language: str, key: str = "", current: str | None = None) -> Reply:
+    """'Which paper do you have?' with one button per residence status and 'skip'.
+
+    After an answer with variants `key` names it, so a choice shows its variant at once;
+    from /paper (`key` empty) the text also says what is stored now.
+    """
+    text = t("paper.ask", language)
+    if not key:
+        name = t(f"paper.name.{current}", language) if current in STATUSES else None
+        text += "\n\n" + (
+            t("paper.current", language, paper=name) if name else t("paper.none", language)
+        )
+    rows = [[Button(t(f"paper.name.{s}", language), callbacks.paper(s, key))] for s in STATUSES]
+    rows.append([Button(t("button.paper_skip", language), callbacks.paper("skip", key))])
+    return Reply(
+        key="paper.ask" if key else "paper.menu", text=text, language=language, buttons=rows
+    )

@@ -19,7 +19,17 @@ logger = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
-BOT_COMMANDS = ("start", "help", "language", "human", "back", "status", "privacy", "delete")
+BOT_COMMANDS = (
+    "start",
+    "help",
+    "language",
+    "paper",
+    "human",
+    "back",
+    "status",
+    "privacy",
+    "delete",
+)
 
 
 def _non_text_kind(message: Message) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.store import SOURCE_LANGUAGE
 from bot.dashboard.deps import DbDep, render
 from bot.dashboard.routes.content import EditorDep, published
-from bot.gaps import chart, training
+from bot.gaps import chart, notify, training
 from bot.gaps.export import groups_csv
 from bot.gaps.feedback import feedback_counts
 from bot.gaps.grouping import Grouper
@@ -164,7 +164,9 @@ async def add_training_examples(
     if key not in store.catalog.full_keys:
         raise HTTPException(status_code=404)
     added = await training.add_examples(db, key, ref, me.user.id)
-    audit.record(db, me.user.name, "gap_training", None, f"{key}: {added}")
+    # Users who asked one of these questions and wanted to know hear the answer now.
+    told = await notify.notify_subscribers(db, training.parse_refs(ref)[0], key, store)
+    audit.record(db, me.user.name, "gap_training", None, f"{key}: {added}, told {told}")
     await db.commit()
     period = period_of(request, first, last)
     target = f"/gaps?{period.query}&" + urlencode({"added": added, "key": key})

@@ -100,6 +100,9 @@ class OutboxSender:
         free = self.max_parallel_chats - len(self._sending)
         if free <= 0:
             return False
+        # A chat whose send is under way while we read may have its head marked sent just
+        # after our read: that row is stale, so such chats wait for the next round.
+        busy = set(self._sending)
         async with self.sessions() as session:
             heads = await outbox.due_heads(session, limit=self.max_parallel_chats * 2)
         self.health.ok()
@@ -107,7 +110,7 @@ class OutboxSender:
         for row in heads:
             if free <= 0:
                 break
-            if row.chat_id in self._sending:
+            if row.chat_id in busy or row.chat_id in self._sending:
                 continue
             self._sending[row.chat_id] = asyncio.create_task(
                 self._send_one(row), name="outbox-send"

@@ -72,6 +72,7 @@ async def test_a_first_question_is_answered_in_the_users_language_and_gaps_get_a
     assert [label for label, _ in offer.buttons] == [
         t("button.yes", language),
         t("button.no", language),
+        t("button.notify_gap", language),  # no answer yet: "tell me when there is one"
     ]
     assert (await logged_keys(assistant, user.chat_id))[-1] == "handoff.offer"
 

@@ -1,0 +1,255 @@
+"""The operator runs `python -m bot run`: Rasa and the action server are started, watched and
+restarted when they crash, die with the bot, and their log files do not grow or stay for ever."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.logging_setup import tidy_log_files
+from bot.rasa.access import create_rasa_token
+from bot.rasa.children import (
+    CHILDREN_FILE,
+    ChildRecord,
+    kill_stale_children,
+    process_start_time,
+    recorded_children,
+)
+from tests.conftest import DATA_KEY, UserChat
+from tests.fake_telegram import FakeTelegram, Sent
+from tests.servers import Process, free_port, python_module
+
+# A process that answers GET /status like a Rasa with a model loaded, and nothing else.
+FAKE_RASA = """
+import http.server, sys
+class Status(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"model_id": "an-old-model"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Status).serve_forever()
+"""
+
+
+def _orphan(command: list[str], stdout: int | None = None) -> subprocess.Popen[bytes]:
+    """A process in a session of its own that does not die with us (like a leftover child)."""
+    return subprocess.Popen(command, start_new_session=True, stdout=stdout)
+
+
+GONE_BOT = ChildRecord("bot", 1, None)  # a bot no longer running
+
+
+def _record(run_dir: Path, *children: ChildRecord, bot: ChildRecord = GONE_BOT) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    content = {"bot": bot.__dict__, "children": [r.__dict__ for r in children]}
+    (run_dir / CHILDREN_FILE).write_text(json.dumps(content))
+
+
+def _children(data_dir: Path) -> dict[str, ChildRecord]:
+    _, children = recorded_children(data_dir / "run")
+    return {r.name: r for r in children}
+
+
+def _started(process: subprocess.Popen[bytes]) -> ChildRecord:
+    return ChildRecord("a process", process.pid, process_start_time(process.pid))
+
+
+async def _log_says(bot: Process, line: str, within: float) -> None:
+    deadline = time.monotonic() + within
+    while line not in bot.log_file.read_text(errors="replace"):
+        assert bot.alive(), f"the bot exited:\n{bot.tail()}"
+        assert time.monotonic() < deadline, f"no log line {line!r}:\n{bot.tail()}"
+        await asyncio.sleep(0.5)
+
+
+async def _answers(user: UserChat, count: int, within: float) -> list[Sent]:
+    messages = await user.telegram.wait_for(user.chat_id, user.seen + count, within=within)
+    new = messages[user.seen :]
+    user.seen = len(messages)
+    return new
+
+
+@pytest.fixture
+def stale_rasa(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """What a SIGKILLed bot of old left behind: its 'Rasa', still answering, recorded as its
+    child in data/run/children.json."""
+    port = free_port()
+    process = _orphan([sys.executable, "-c", FAKE_RASA, str(port)])
+    _record(tmp_path / "run", ChildRecord("rasa", process.pid, process_start_time(process.pid)))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/status", timeout=1)
+            break
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "the stale Rasa did not start"
+            time.sleep(0.2)
+    yield process, port
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.e2e
+async def test_crashed_rasa_and_action_server_come_back_answer_what_waited_and_die_with_the_bot(
+    rasa_model: Path,
+    telegram: FakeTelegram,
+    user: UserChat,
+    tmp_path: Path,
+    stale_rasa: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    stale, rasa_port = stale_rasa
+    create_rasa_token(tmp_path)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
+        "DATA_DIR": str(tmp_path),
+        "DATA_KEY": DATA_KEY,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_POLL_TIMEOUT": "1",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTION_SERVER_PORT": str(free_port()),
+        "DASHBOARD_PORT": str(free_port()),
+    }
+    bot = Process(python_module(["bot", "run"]), tmp_path / "bot.log", env)
+    try:
+        # The leftover of the killed run is killed, not reused: our own Rasa answers.
+        await telegram.user_says(user.chat_id, "Wie finde ich eine Wohnung?")
+        [flat] = await _answers(user, 1, within=300)
+        assert "Quellen" in flat.text, bot.tail()
+        assert stale.poll() == -signal.SIGKILL
+        assert f"killing rasa (pid {stale.pid}) left running by an earlier start" in bot.tail(400)
+
+        # Rasa crashes; the question asked meanwhile waits and is answered once it is back.
+        os.kill(_children(tmp_path)["rasa"].pid, signal.SIGKILL)
+        await _log_says(bot, "Rasa exited with code -9; restarting in 1 s (restart #1)", 10)
+        await telegram.user_says(user.chat_id, "Was ist das Jobcenter?")
+        apology, jobcenter = await _answers(user, 2, within=180)
+        assert "technischen Problems" in apology.text
+        assert "Quellen" in jobcenter.text
+        await _log_says(bot, "Rasa is ready again (restart #1)", 10)
+
+        # The action server crashes; the question asked meanwhile is answered too.
+        os.kill(_children(tmp_path)["actions"].pid, signal.SIGKILL)
+        await _log_says(bot, "action server exited with code -9; restarting in 1 s", 10)
+        await telegram.user_says(user.chat_id, "Wie bekomme ich einen Integrationskurs?")
+        await _log_says(bot, "the action server is ready again (restart #1)", 90)
+        # (with an apology first if the user was quicker than the restart)
+        answers = await _answers(user, 1, within=120)
+        if "Quellen" not in answers[-1].text:
+            answers += await _answers(user, 1, within=120)
+        assert "Quellen" in answers[-1].text and len(answers) <= 2
+
+        # The bot itself is killed: its children go with it.
+        children = _children(tmp_path)
+        assert set(children) == {"rasa", "actions"}
+        os.kill(bot.pid, signal.SIGKILL)
+        bot.process.wait()
+        deadline = time.monotonic() + 5
+        while any(c.still_running() for c in children.values()):
+            assert time.monotonic() < deadline, f"orphans left: {children}"
+            await asyncio.sleep(0.1)
+    finally:
+        bot.stop()
+        for child in _children(tmp_path).values():
+            if child.still_running():
+                os.killpg(child.pid, signal.SIGKILL)
+    assert "Traceback" not in bot.log_file.read_text(errors="replace")
+
+
+def test_a_recorded_child_left_running_is_killed_with_its_group_but_a_stranger_is_not(
+    tmp_path: Path,
+) -> None:
+    # A child of a killed run, which had started a helper of its own (same process group).
+    left = _orphan(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE)
+    assert left.stdout is not None
+    helper = int(left.stdout.readline())
+    left.stdout.close()
+    # An unrelated process that got a recorded pid after a reboot: another start time.
+    stranger = _orphan(["sleep", "300"])
+    started = process_start_time(stranger.pid)
+    assert started is not None
+    _record(
+        tmp_path,
+        ChildRecord("rasa", left.pid, process_start_time(left.pid)),
+        ChildRecord("actions", stranger.pid, started - 1),
+    )
+    try:
+        killed = kill_stale_children(tmp_path)
+        assert [r.pid for r in killed] == [left.pid]
+        assert left.wait(5) == -signal.SIGKILL
+        deadline = time.monotonic() + 5
+        while process_start_time(helper) is not None:  # the group went too
+            assert time.monotonic() < deadline, "the child's own helper survived"
+            time.sleep(0.05)
+        assert stranger.poll() is None
+        assert not (tmp_path / CHILDREN_FILE).exists()
+    finally:
+        for process in (left, stranger):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_big_logs_are_rotated_while_the_child_writes_on_and_old_copies_age_out(
+    tmp_path: Path,
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    quiet = logs / "actions.log"
+    quiet.write_text("one line\n")
+    expired = logs / "rasa.log.20200101-000000.gz"
+    recent = logs / "rasa.log.20200102-000000.gz"
+    for old, days in ((expired, 31), (recent, 29)):
+        old.write_bytes(gzip.compress(b"old\n"))
+        when = time.time() - days * 24 * 3600
+        os.utime(old, (when, when))
+    with (logs / "rasa.log").open("ab") as child_output:  # as a child holds it: O_APPEND
+        child_output.write(b"x" * 200 + b"\n")
+        child_output.flush()
+
+        tidy_log_files(logs, retention_days=30, every=False, max_bytes=100)
+
+        [rotated] = [p for p in logs.glob("rasa.log.*.gz") if p not in (expired, recent)]
+        assert gzip.decompress(rotated.read_bytes()) == b"x" * 200 + b"\n"
+        child_output.write(b"after\n")
+        child_output.flush()
+    assert (logs / "rasa.log").read_bytes() == b"after\n"  # no hole where the old text was
+    assert not expired.exists() and recent.exists()
+    assert quiet.read_text() == "one line\n"  # small: kept until the daily rotation
+
+    tidy_log_files(logs, retention_days=30, every=True, max_bytes=100)
+    assert quiet.read_text() == ""
+    [daily] = logs.glob("actions.log.*.gz")
+    assert gzip.decompress(daily.read_bytes()) == b"one line\n"
+
+
+def test_a_second_bot_on_the_same_data_folder_leaves_the_first_ones_children_alone(
+    tmp_path: Path,
+) -> None:
+    first_bot, its_rasa = _orphan(["sleep", "300"]), _orphan(["sleep", "300"])
+    _record(tmp_path, _started(its_rasa), bot=_started(first_bot))
+    try:
+        assert kill_stale_children(tmp_path) == []
+        assert its_rasa.poll() is None
+    finally:
+        for process in (first_bot, its_rasa):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,123 @@
+"""A question the bot cannot answer yet, and the day it can.
+
+A young person who chose Ukrainian asks something the bot does not understand, twice; the
+offer of a person comes with "tell me when there is an answer", which they press. An editor
+adds that question to an existing answer on the gaps page; the young person gets that
+answer in Ukrainian, headed by their own question — exactly once, even when the editor
+assigns the group again. After /delete nothing is left to notify.
+
+Real trained Rasa, the bot, the dashboard as a real server on the same database, fake
+Telegram; SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Assistant
+from bot.content.store import ContentStore
+from bot.db.models import ConversationMessage, GapSubscription
+from bot.gaps import notify
+from bot.i18n import t
+from bot.i18n.bidi import for_language
+from bot.replies import callbacks
+from tests.conftest import UserChat
+from tests.dashboard.conftest import (  # noqa: F401 - fixtures
+    Dashboard,
+    csrf_in,
+    dashboard,
+    dashboard_server,
+    http,
+    http_sign_in,
+    make_account,
+)
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.e2e
+KEY = "bureaucracy.official_letter"
+UNCLEAR = ("ich hab da so ein ding", "Problem")
+
+
+async def subscriptions(assistant: Assistant, chat_id: int) -> list[GapSubscription]:
+    async with assistant.sessions() as session:
+        rows = await session.scalars(
+            select(GapSubscription).where(GapSubscription.chat_id == chat_id)
+        )
+        return list(rows)
+
+
+async def question_id(assistant: Assistant, chat_id: int, text: str) -> int:
+    async with assistant.sessions() as session:
+        found = await session.scalar(
+            select(ConversationMessage.id).where(
+                ConversationMessage.chat_id == chat_id,
+                ConversationMessage.direction == "in",
+                ConversationMessage.text == text,
+            )
+        )
+        assert found is not None
+        return found
+
+
+async def ask_twice_and_opt_in(user: UserChat) -> None:
+    [menu] = await user.says("/language")
+    await user.presses(callbacks.language("uk"), on=menu)
+    await user.says(UNCLEAR[0])
+    [offer] = await user.says(UNCLEAR[1])
+    assert offer.text == for_language(t("handoff.offer_unclear", "uk"), "uk")
+    [subscribed] = await user.presses(offer.button(t("button.notify_gap", "uk")), on=offer)
+    assert subscribed.text == for_language(t("gap.subscribed", "uk"), "uk")
+
+
+async def test_the_user_who_opted_in_gets_the_answer_in_ukrainian_once(
+    assistant: Assistant,
+    user: UserChat,
+    dashboard: Dashboard,  # noqa: F811 - the fixture
+    http: httpx.AsyncClient,  # noqa: F811 - the fixture
+) -> None:
+    await ask_twice_and_opt_in(user)
+    message_id = await question_id(assistant, user.chat_id, UNCLEAR[1])
+    [subscription] = await subscriptions(assistant, user.chat_id)
+    assert (subscription.message_id, subscription.language) == (message_id, "uk")
+    assert subscription.notified_at is None
+
+    editor = await make_account(dashboard, "editor")
+    await http_sign_in(http, editor)
+    token = csrf_in((await http.get("/content")).text)
+    form = {"csrf_token": token, "key": KEY, "ref": f"m{message_id}"}
+    assert (await http.post("/gaps/train", data=form)).status_code == 303
+
+    [told] = await user._replies(1)
+    header = t("gap.notify", "uk", question=UNCLEAR[1])
+    entry = ContentStore.load(ROOT / "content").get(KEY, "uk")
+    assert entry is not None
+    assert told.text.startswith(for_language(header, "uk"))
+    assert for_language(html.escape(entry.title), "uk") in told.text
+    assert "👍" in " ".join(label for label, _ in told.buttons)  # an answer like any other
+    [subscription] = await subscriptions(assistant, user.chat_id)
+    assert (subscription.content_key, subscription.notified_at is not None) == (KEY, True)
+
+    # the editor assigns the same group again: nobody is told twice
+    assert (await http.post("/gaps/train", data=form)).status_code == 303
+    await user.hears_nothing_more(wait=2.5)
+
+
+async def test_after_delete_nothing_is_left_to_notify(assistant: Assistant, user: UserChat) -> None:
+    await ask_twice_and_opt_in(user)
+    message_id = await question_id(assistant, user.chat_id, UNCLEAR[1])
+    [confirm] = await user.says("/delete")
+    await user.presses(callbacks.delete(True), on=confirm)
+    assert await subscriptions(assistant, user.chat_id) == []
+    async with assistant.sessions.begin() as session:
+        told = await notify.notify_subscribers(session, [message_id], KEY, assistant.store)
+        left = await session.scalar(
+            select(func.count())
+            .select_from(GapSubscription)
+            .where(GapSubscription.message_id == message_id)
+        )
+    assert (told, left) == (0, 0)
+    await user.hears_nothing_more()

@@ -54,3 +54,8 @@ def marker_lines(body: str) -> dict[str, int]:
 
 def is_status(value: str | None) -> bool:
     return value in STATUSES
+
+
+def is_marker(line: str) -> bool:
+    """A variant marker line (kept as it is by machine translation)."""
+    return _MARKER.fullmatch(line) is not None

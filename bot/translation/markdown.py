@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.content.variants import is_marker
 from bot.translation import Translator
 
 _BULLET = re.compile(r"^(\s*[-*]\s+)")
@@ -74,7 +75,7 @@ class MarkdownTranslator:
             return None
 
     async def _line(self, line: str) -> str:
-        if not line.strip():
+        if not line.strip() or is_marker(line):  # a residence-status variant starts here
             return line
         bullet = _BULLET.match(line)
         prefix = bullet.group(1) if bullet else ""

@@ -44,7 +44,7 @@ from bench.fake_bot_api import FakeBotApi, Offered
 from bench.load import Question, dev_questions, latency_summary, offer_at_rate
 from bench.profile_stacks import record
 from bench.report import busy_cpu_seconds, machine_facts, write_chart, write_json
-from bench.stack import ROOT, Sampler, Stack, process_tree
+from bench.stack import ROOT, Sampler, Stack, cpu_seconds_of, process_tree
 from bot.config import load_settings
 from bot.rasa.runtime import RasaPaths, ensure_model
 
@@ -129,9 +129,12 @@ class Bench:
             return []
         self.profiled = True
         assert self.stack.process is not None
-        main_pids: dict[str, int] = {}
-        for pid, role in sorted(process_tree(self.stack.process.pid).items()):
-            main_pids.setdefault(role, pid)
+        busiest: dict[str, tuple[float, int]] = {}  # a Sanic manager is not where work is
+        for pid, role in process_tree(self.stack.process.pid).items():
+            cpu = cpu_seconds_of(pid)
+            if role not in busiest or cpu > busiest[role][0]:
+                busiest[role] = (cpu, pid)
+        main_pids = {role: pid for role, (_cpu, pid) in busiest.items()}
         self.args.out.mkdir(parents=True, exist_ok=True)
         return [
             record(self.args.py_spy, pid, seconds, self.args.out / f"profile-{role}.txt")

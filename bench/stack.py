@@ -117,6 +117,11 @@ def _stat(pid: int) -> tuple[int, float, int] | None:
     return ppid, cpu, rss
 
 
+def cpu_seconds_of(pid: int) -> float:
+    stat = _stat(pid)
+    return stat[1] if stat else 0.0
+
+
 def _role(pid: int) -> str:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.rasa.access import MISSING_TOKEN
+from bot.rasa.cache_lock import cache_lock, lock_file
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +128,21 @@ def find_python310(explicit: str | None) -> str:
 
 
 def ensure_venv(paths: RasaPaths, explicit_python: str | None) -> Path:
-    """Create Rasa's venv from the lock file unless the cached one is complete."""
+    """Create Rasa's venv from the lock file unless the cached one is complete.
+
+    One process at a time (cache_lock): another one would delete the half-built venv.
+    """
     marker = paths.venv / ".complete"
     if marker.exists():
         return paths.venv
+    with cache_lock(lock_file(paths.cache_dir, paths.venv.name), "installing Rasa"):
+        if not marker.exists():  # unless the process we waited for has just finished it
+            _install_venv(paths, explicit_python)
+    return paths.venv
+
+
+def _install_venv(paths: RasaPaths, explicit_python: str | None) -> None:
+    marker = paths.venv / ".complete"
     python = find_python310(explicit_python)
     logger.info("installing Rasa into %s (a few minutes, once per lock file)", paths.venv)
     if paths.venv.exists():
@@ -155,17 +167,26 @@ def ensure_venv(paths: RasaPaths, explicit_python: str | None) -> Path:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
             raise RasaSetupError(f"installing Rasa failed (full log: {log_file}):\n{tail}")
     marker.write_text("ok\n")
-    return paths.venv
 
 
 def ensure_model(paths: RasaPaths) -> Path:
-    """The trained model for the current training data: from the cache, or trained now."""
+    """The trained model for the current training data: from the cache, or trained now.
+
+    One process per fingerprint at a time (cache_lock): the second one waits and uses the
+    model the first one trained.
+    """
     # Fixed before training starts: data edited while training must not be cached under
     # the new fingerprint with a model of the old data.
     target = paths.model
-    if target.exists():
-        logger.info("using cached Rasa model %s", target.name)
-        return target
+    if not target.exists():
+        with cache_lock(lock_file(paths.cache_dir, target.name), "training the model"):
+            if not target.exists():  # unless the process we waited for has just trained it
+                return _train_model(paths, target)
+    logger.info("using cached Rasa model %s", target.name)
+    return target
+
+
+def _train_model(paths: RasaPaths, target: Path) -> Path:
     files = training_files(paths.root)
     data = [str(p.relative_to(paths.root)) for p in files if p.parts[-2] in {"nlu", "stories"}]
     out_dir = target.parent

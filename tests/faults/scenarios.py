@@ -13,7 +13,7 @@ from tests.faults.load import HUMAN, Asked, Conversation, new_chat_id, plan, sen
 from tests.faults.stack import BotStack, running
 from tests.faults.verdict import assert_all_answered_once, assert_no_case_twice, await_answers
 
-RATE = 5.0  # messages offered per second: what this machine handles with room to spare
+RATE = 4.0  # messages offered per second: what a busy 2-core machine handles with room to spare
 # The sender has at most this many messages in Telegram's hands at once: the most a SIGKILL
 # can catch accepted by Telegram but not yet marked sent (the one window the README names).
 IN_FLIGHT_SENDS = int(
@@ -90,7 +90,7 @@ async def bot_sigkilled_under_load(product: BotStack, telegram: FakeTelegram, se
         await asyncio.sleep(2.0)  # users keep writing to a dead bot
         await product.start()
 
-    asked = await under_load(telegram, plan(chats=50, seed=seed), kill_the_bot, after=5.0)
+    asked = await under_load(telegram, plan(chats=36, seed=seed), kill_the_bot, after=5.0)
     verdict = await await_answers(product, asked, telegram, within=180)
 
     assert_all_answered_once(

@@ -232,7 +232,15 @@ class BotStack:
             return False
 
     async def healthy(self) -> bool:
-        return self.alive() and await self.rasa_ready() and await self.actions_ready()
+        """The bot, Rasa and the action server run and answer (a port answering is not enough:
+        a stray process of an earlier start could hold it)."""
+        return (
+            self.alive()
+            and bool(self.children("rasa"))
+            and bool(self.children("actions"))
+            and await self.rasa_ready()
+            and await self.actions_ready()
+        )
 
     # --- what a failing test shows --------------------------------------------------------
 
@@ -244,11 +252,22 @@ class BotStack:
             ("actions", self.data_dir / "logs" / "actions.log"),
         ):
             try:
-                text = path.read_text(errors="replace").splitlines()[-lines:]
+                text = _without_sql(path.read_text(errors="replace").splitlines())[-lines:]
             except FileNotFoundError:
                 continue
             parts.append(f"--- {name} log ({path}), last {len(text)} lines ---\n" + "\n".join(text))
         return "\n".join(parts)
+
+
+def _without_sql(lines: list[str]) -> list[str]:
+    """The log without SQLAlchemy's statement echo (its lines and their continuations)."""
+    kept, in_sql = [], False
+    for line in lines:
+        if line[:2] == "20" and line[4:5] == "-":  # a new record: "2026-11-26 13:36:56,259 …"
+            in_sql = "sqlalchemy.engine" in line
+        if not in_sql:
+            kept.append(line)
+    return kept
 
 
 async def healthy(stack: BotStack) -> BotStack:

@@ -109,6 +109,9 @@ class ChildProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
                 return
+        # What is left of its process group: a Sanic worker outlives a leader killed with -9
+        # and would keep the port, so the restarted child could never bind it.
+        self._signal(signal.SIGKILL)
         self._log.close()
 
 

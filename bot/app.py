@@ -26,6 +26,7 @@ from bot.db.models import utcnow
 from bot.i18n import available_languages, t
 from bot.inbox.worker_pool import InboxWorkerPool
 from bot.rasa.client import RasaClient
+from bot.rasa.health import RasaOutage, action_server_up
 from bot.rasa.tracker_store import RasaTrackerStore, TrackerStoreUnavailable
 from bot.storage import retention
 from bot.telegram.handlers import BOT_COMMANDS, TelegramHandlers
@@ -77,6 +78,12 @@ class Assistant:
         self.translator = build_translator(settings, self.sessions)
         self.sender = OutboxSender(self.application.bot, self.sessions)
         self.tracker_store = RasaTrackerStore(settings.tracker_store_url)
+        # Rasa back after an outage: the questions that waited go at once (not at 5…60 s).
+        self.rasa_outage = RasaOutage(
+            self.rasa.ready,
+            lambda: action_server_up(settings.action_server_url),
+            on_back=lambda: self.workers.rasa_is_back(),
+        )
         self.service = ConversationService(
             settings,
             self.sessions,
@@ -85,6 +92,7 @@ class Assistant:
             forget_in_rasa=self.tracker_store.forget_sender,
             on_outbox=self.sender.wake,
             translator=self.translator,
+            rasa_outage=self.rasa_outage,
         )
         self.workers = InboxWorkerPool(
             self.application, self.sessions, settings.default_language, on_outbox=self.sender.wake
@@ -187,6 +195,7 @@ class Assistant:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.workers.stop()
+        await self.rasa_outage.close()
         with contextlib.suppress(Exception):
             await self.application.stop()
         with contextlib.suppress(Exception):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import os
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import Assistant
 from bot.db.engine import make_async_engine, make_sessionmaker
-from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate
+from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate, utcnow
 from tests.conftest import DATA_KEY, RasaServer, UserChat, bot_settings
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import Process, RasaProxy, python_module
@@ -43,7 +46,7 @@ async def test_rasa_down_gives_one_apology_keeps_messages_and_answers_them_in_or
             )
         ).all()
     assert keys[0] == "housing.find_flat"
-    assert keys[1].startswith("courses.")
+    assert keys[1] is not None and keys[1].startswith("courses.")
     assert "Quellen" in second.text
 
 
@@ -62,8 +65,9 @@ async def test_menu_and_commands_work_while_rasa_is_down(
     await rasa_proxy.down()
     [greeting] = await user.says("/start")
     [topics] = await user.presses(greeting.button("Deutschkurse"), on=greeting)
-    [answer] = await user.presses("a:courses.integration_course", on=topics)
+    [answer, paper] = await user.presses("a:courses.integration_course", on=topics, replies=2)
     assert "Quellen" in answer.text
+    assert "Aufenthaltspapier" in paper.text  # asked once after an answer with variants
     [privacy] = await user.says("/privacy")
     assert "180 Tagen" in privacy.text
 
@@ -210,3 +214,34 @@ async def test_a_question_waiting_for_rasa_is_erased_by_delete_and_never_answere
     await user.hears_nothing_more(7.0)  # past the question's next try
     async with assistant.sessions() as session:
         assert await session.get(InboxUpdate, question) is None
+
+
+async def test_a_question_that_waited_is_answered_as_soon_as_rasa_is_back_not_at_its_next_step(
+    assistant: Assistant,
+    user: UserChat,
+    rasa_proxy: RasaProxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.rasa.health")
+    await rasa_proxy.down()
+    question = await user.telegram.user_says(user.chat_id, "Wie finde ich eine Wohnung?")
+    [apology] = await user._replies(1)
+    assert "technischen Problems" in apology.text
+    # Tried again after 5 and 10 s while Rasa is still away: the next try is 30 s off.
+    deadline = time.monotonic() + 60
+    while True:
+        async with assistant.sessions() as session:
+            row = await session.get(InboxUpdate, question)
+        assert row is not None and row.status == "pending"
+        next_step = row.next_attempt_at.replace(tzinfo=dt.UTC)
+        if row.attempts >= 3 and next_step - utcnow() > dt.timedelta(seconds=20):
+            break  # (not while its third try is under way)
+        assert time.monotonic() < deadline, f"still at attempt {row.attempts}"
+        await asyncio.sleep(0.5)
+
+    await rasa_proxy.up()
+    [answer] = await user._replies(1)
+    assert utcnow() < next_step  # answered when Rasa came back, before the retry step
+    assert "Quellen" in answer.text
+    assert "Rasa answers again (its readiness probe answered" in caplog.text
+    await user.hears_nothing_more(1.0)

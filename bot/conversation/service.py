@@ -36,7 +36,7 @@ from bot.gaps import notify
 from bot.i18n import has_language, t
 from bot.languages import LANGUAGES
 from bot.rasa.client import RasaClient, RasaTurn, RasaUnavailable
-from bot.rasa.health import action_server_up
+from bot.rasa.health import ActionServerUnavailable, RasaOutage, action_server_up
 from bot.rasa.tracker_store import TrackerStoreUnavailable
 from bot.replies import Reply, compose
 from bot.replies import cases as case_replies
@@ -65,8 +65,10 @@ class ConversationService:
         forget_in_rasa: Callable[[str], Awaitable[int]],
         on_outbox: Callable[[], None] = lambda: None,
         translator: Translator | None = None,
+        rasa_outage: RasaOutage | None = None,
     ) -> None:
         self.settings = settings
+        self.rasa_outage = rasa_outage  # told when turns fail and succeed (wakes the waiting)
         self.translator: Translator = translator or NoTranslator()
         self.sessions = sessions
         self.store = store
@@ -110,7 +112,10 @@ class ConversationService:
                 message = await message_for_rasa(
                     self.rasa, self.translator, message, language.user_language
                 )
-            return await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
+            turn = await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
+            if self.rasa_outage is not None:
+                self.rasa_outage.succeeded()
+            return turn
 
         async def status() -> Reply:
             return await self._status(incoming.chat_id, language.reply_language)
@@ -123,6 +128,8 @@ class ConversationService:
             if step is not None and (step.file is not None or step.file_update_id is not None):
                 await self._fetch_file(step, incoming, files, attempts)
         except (RasaUnavailable, FileUnavailable) as exc:
+            if isinstance(exc, RasaUnavailable) and self.rasa_outage is not None:
+                self.rasa_outage.failed(actions=isinstance(exc, ActionServerUnavailable))
             await self._postpone(incoming, language.reply_language, attempts, str(exc), pseudonym)
             return
         if outcome.chosen_language:
@@ -206,7 +213,7 @@ class ConversationService:
         turn = await self.rasa.send(sender, message, metadata)
         if not turn.replies:
             if not await action_server_up(self.settings.action_server_url):
-                raise RasaUnavailable("the action server does not answer")
+                raise ActionServerUnavailable("the action server does not answer")
             logger.warning("Rasa gave no reply for update %s of %s", update_id, sender)
             turn.replies = [
                 compose.unclear(

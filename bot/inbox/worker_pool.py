@@ -9,6 +9,9 @@ resumes exactly where the last process stopped.
 A database fault (PostgreSQL restarting, SQLite busy) leaves the update pending and the
 worker retries with backoff; the answer and `done` are written in one transaction, so a
 retry never answers twice. Such faults never count as a failed attempt of the update.
+
+A question that waits for Rasa sits out its retry step (5 s … 60 s) unless Rasa is back
+earlier: `rasa_is_back` (from bot.rasa.health.RasaOutage) lets it go at once.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class InboxWorkerPool:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
         self._wakeups: dict[int, asyncio.Event] = {}
+        self._rasa_back: set[int] = set()  # chats whose waiting question may go now
         self.health = health
         self._errors: dict[int, BaseException] = {}
         self._semaphore = asyncio.Semaphore(max_concurrent)
@@ -80,6 +84,13 @@ class InboxWorkerPool:
             self._wakeup(chat_id).set()  # a waiting worker looks again: it may overtake
             return
         self._workers[chat_id] = asyncio.create_task(self._work(chat_id), name="chat-worker")
+
+    def rasa_is_back(self) -> None:
+        """Rasa answers again: each chat whose next question waits for it tries it now."""
+        for chat_id, worker in self._workers.items():
+            if not worker.done():
+                self._rasa_back.add(chat_id)
+                self._wakeup(chat_id).set()
 
     def _wakeup(self, chat_id: int) -> asyncio.Event:
         return self._wakeups.setdefault(chat_id, asyncio.Event())
@@ -134,6 +145,7 @@ class InboxWorkerPool:
             backoff.reset()
             if finished:
                 self._wakeups.pop(chat_id, None)
+                self._rasa_back.discard(chat_id)
                 return
 
     async def _step(self, chat_id: int) -> bool:
@@ -150,6 +162,9 @@ class InboxWorkerPool:
             self._workers.pop(chat_id, None)
             return True
         wait = _seconds_until_due(row)
+        if chat_id in self._rasa_back and waits_for_rasa(row.payload):
+            self._rasa_back.discard(chat_id)
+            wait = 0.0  # Rasa is back: no need to sit out the rest of the retry step
         if wait > 0:
             # Until it is due, or until new work arrives that may overtake it.
             with contextlib.suppress(TimeoutError):

@@ -1,11 +1,14 @@
 """An empty answer from Rasa is an outage when the action server is down, not a question we
-failed to understand (the message then waits instead of getting "please rephrase")."""
+failed to understand (the message then waits instead of getting "please rephrase"); when
+Rasa is back, the questions that waited are woken once."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from bot.rasa.health import action_server_up, health_url
+from bot.rasa.health import RasaOutage, action_server_up, health_url
 from tests.conftest import RasaServer
 from tests.servers import free_port
 
@@ -36,3 +39,47 @@ async def test_an_action_server_that_answers_with_an_error_is_not_up() -> None:
         assert not await action_server_up(f"http://127.0.0.1:{port}/webhook")
     finally:
         await runner.cleanup()
+
+
+class Probed:
+    """Readiness answers in a row, as Rasa (or its action server) gives them during an outage."""
+
+    def __init__(self, *answers: bool) -> None:
+        self.answers = list(answers)
+        self.asked = 0
+
+    async def __call__(self) -> bool:
+        self.asked += 1
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+async def test_an_outage_ends_once_when_the_probe_finds_rasa_and_the_action_server_back() -> None:
+    back = asyncio.Event()
+    wakes: list[str] = []
+
+    def on_back() -> None:
+        wakes.append("wake")
+        back.set()
+
+    rasa, actions = Probed(False, False, True), Probed(False, True)
+    outage = RasaOutage(rasa, actions, on_back, interval=0.01)
+    outage.failed()
+    outage.failed(actions=True)  # another chat's turn: Rasa answered, its actions did not
+    try:
+        await asyncio.wait_for(back.wait(), timeout=30)
+        assert not outage.out and wakes == ["wake"]
+        assert rasa.asked >= 3 and actions.asked == 2  # back only once both answer
+        outage.succeeded()  # the retried question's turn: no second wake
+        assert wakes == ["wake"]
+    finally:
+        await outage.close()
+
+
+async def test_a_turn_that_succeeds_ends_the_outage_before_the_probe_does() -> None:
+    wakes: list[str] = []
+    outage = RasaOutage(Probed(False), Probed(True), lambda: wakes.append("wake"), interval=60)
+    outage.failed()
+    assert outage.out
+    outage.succeeded()
+    assert not outage.out and wakes == ["wake"]
+    await outage.close()

@@ -25,6 +25,7 @@ from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import utcnow
 from bot.i18n import available_languages, t
 from bot.inbox.worker_pool import InboxWorkerPool
+from bot.logging_setup import keep_log_files
 from bot.rasa.client import RasaClient
 from bot.rasa.health import RasaOutage, action_server_up
 from bot.rasa.tracker_store import RasaTrackerStore, TrackerStoreUnavailable
@@ -167,6 +168,8 @@ class Assistant:
             self.workers.sweep_forever(),
             self._retention_forever(),
             self.store.watch(),
+            # In every mode (`serve` has no supervisor): Rasa's, the actions' and our own logs.
+            keep_log_files(self.settings.data_dir / "logs", self.settings.retention_days),
         )
         self._tasks = [asyncio.create_task(coro) for coro in loops]
         me = self.application.bot.username

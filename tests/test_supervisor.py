@@ -1,5 +1,6 @@
 """The operator runs `python -m bot run`: Rasa and the action server are started, watched and
-restarted when they crash, die with the bot, and their log files do not grow or stay for ever."""
+restarted when they crash or hang, die with the bot, and log files do not grow or stay for ever
+(also with `serve`, next to an external Rasa)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app import Assistant
 from bot.logging_setup import tidy_log_files
 from bot.rasa.access import create_rasa_token
 from bot.rasa.children import (
@@ -29,7 +31,7 @@ from bot.rasa.children import (
     recorded_children,
 )
 from bot.rasa.supervisor import Liveness, Supervised
-from tests.conftest import DATA_KEY, UserChat
+from tests.conftest import DATA_KEY, UserChat, make_settings
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import Process, free_port, python_module
 
@@ -329,3 +331,36 @@ async def test_a_child_that_runs_but_stops_answering_is_killed_once_and_restarte
     assert "the fake Rasa exited with code -9; restarting in 1 s (restart #1)" in caplog.text
     assert "the fake Rasa is ready again (restart #1)" in caplog.text
     assert supervised.restarts == 1 and len(children) == 2
+
+
+async def test_the_bot_next_to_an_external_rasa_rotates_and_ages_out_its_log_files_too(
+    database_url: str, telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    # `python -m bot serve`: no supervisor, the operator runs Rasa and sends logs to data/logs.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "bot.log").write_text("one line\n")
+    expired = logs / "bot.log.20200101-000000.gz"
+    expired.write_bytes(gzip.compress(b"old\n"))
+    when = time.time() - 200 * 24 * 3600
+    os.utime(expired, (when, when))
+    settings = make_settings(
+        DATABASE_URL=database_url,
+        DATA_DIR=str(tmp_path),
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.url,
+        TELEGRAM_POLL_TIMEOUT="1",
+        RASA_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    bot = Assistant(settings)
+    await bot.start()
+    try:
+        deadline = time.monotonic() + 30
+        while expired.exists() or not list(logs.glob("bot.log.2*.gz")):
+            assert time.monotonic() < deadline, sorted(p.name for p in logs.iterdir())
+            await asyncio.sleep(0.2)
+    finally:
+        await bot.stop()
+    [rotated] = logs.glob("bot.log.*.gz")
+    assert gzip.decompress(rotated.read_bytes()) == b"one line\n"
+    assert (logs / "bot.log").read_text() == ""

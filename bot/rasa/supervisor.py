@@ -25,7 +25,6 @@ from urllib.parse import urlparse
 import httpx
 
 from bot.config import Settings
-from bot.logging_setup import keep_log_files, tidy_log_files
 from bot.rasa.children import (
     ChildProcess,
     forget_children,
@@ -237,8 +236,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
         record_children(run_dir, [s.child for s in supervised if s.child is not None])
 
     try:
-        await asyncio.to_thread(tidy_log_files, logs, settings.retention_days, True)
-        tasks.append(asyncio.create_task(keep_log_files(logs, settings.retention_days)))
+        # The log files are rotated and aged out by the bot itself (bot.app), in every mode.
         await asyncio.to_thread(kill_stale_children, run_dir)
         if await rasa.ready():
             logger.warning(

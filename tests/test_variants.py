@@ -11,6 +11,7 @@ Real trained Rasa, real action server, fake Telegram Bot API, SQLite and Postgre
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ async def test_skip_keeps_the_general_answers_and_the_bot_does_not_ask_again(
     )
 
 
-def test_a_variant_replaces_the_general_text_only_for_its_paper() -> None:
+def test_a_variant_replaces_the_general_text_only_for_its_paper(tmp_path: Path) -> None:
     general, variants = split_variants(
         "Für alle.\n\n<!-- variant: duldung -->\nMit Duldung.\n\n<!--variant:gestattung-->\nG."
     )
@@ -122,8 +123,15 @@ def test_a_variant_replaces_the_general_text_only_for_its_paper() -> None:
     for paper, expected in (("duldung", DULDUNG_COURSE), (None, GENERAL_COURSE)):
         reply = compose.answer(store, COURSE, "de", paper)
         assert reply is not None and expected in reply.text
-    # a language without the variant: the general answer with its caveats, no "for" line
+    # a translation with the sections: the Arabic reader with a Duldung gets that section
     arabic = compose.answer(store, COURSE, "ar", "duldung")
+    assert arabic is not None and t("paper.answer_for", "ar", paper="Duldung") in arabic.text
+    # a translation without the variant: the general answer with its caveats, no "for" line
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    older = content / "courses" / "integration_course.ar.md"
+    older.write_text(older.read_text(encoding="utf-8").split("<!-- variant:")[0], encoding="utf-8")
+    arabic = compose.answer(ContentStore.load(content), COURSE, "ar", "duldung")
     assert arabic is not None and t("paper.answer_for", "ar", paper="Duldung") not in arabic.text
 
 

@@ -24,6 +24,7 @@ from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import utcnow
 from bot.i18n import available_languages, t
+from bot.inbox.database_faults import DatabaseHealth
 from bot.inbox.worker_pool import InboxWorkerPool
 from bot.logging_setup import keep_log_files
 from bot.rasa.client import RasaClient
@@ -77,7 +78,9 @@ class Assistant:
         self.store = live_content(settings)
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         self.translator = build_translator(settings, self.sessions)
-        self.sender = OutboxSender(self.application.bot, self.sessions)
+        # One per assistant: poller, workers and sender share its log lines.
+        self.database_health = DatabaseHealth()
+        self.sender = OutboxSender(self.application.bot, self.sessions, health=self.database_health)
         self.tracker_store = RasaTrackerStore(settings.tracker_store_url)
         # Rasa back after an outage: the questions that waited go at once (not at 5…60 s).
         self.rasa_outage = RasaOutage(
@@ -96,11 +99,19 @@ class Assistant:
             rasa_outage=self.rasa_outage,
         )
         self.workers = InboxWorkerPool(
-            self.application, self.sessions, settings.default_language, on_outbox=self.sender.wake
+            self.application,
+            self.sessions,
+            settings.default_language,
+            on_outbox=self.sender.wake,
+            health=self.database_health,
         )
         TelegramHandlers(self.service).register(self.application)
         self.poller = InboxPoller(
-            self.application.bot, self.sessions, self.workers.notify, settings.poll_timeout
+            self.application.bot,
+            self.sessions,
+            self.workers.notify,
+            settings.poll_timeout,
+            health=self.database_health,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
@@ -206,5 +217,5 @@ class Assistant:
         await self.rasa.close()
         await close_translator(self.translator)
         await self.engine.dispose()
-        self.tracker_store.close()
         self.store.close()
+        self.tracker_store.close()

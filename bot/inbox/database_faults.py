@@ -32,24 +32,30 @@ def fault_kind(exc: BaseException) -> str:
 
 
 class DatabaseHealth:
-    """Whether the database answered the last time anyone asked; logs only the changes."""
+    """Which loops found the database unreachable; logs only when the first one fails and
+    when the last one got through again (several loops share one process-wide log line)."""
 
     def __init__(self) -> None:
-        self.down = False
+        self.failing: set[str] = set()
+
+    @property
+    def down(self) -> bool:
+        return bool(self.failing)
 
     def failed(self, exc: BaseException, where: str) -> None:
-        if not self.down:
+        if not self.failing:
             logger.warning(
                 "database not reachable (%s in %s); retrying with backoff, nothing is lost",
                 fault_kind(exc),
                 where,
             )
-            self.down = True
+        self.failing.add(where)
 
-    def ok(self) -> None:
-        if self.down:
-            logger.info("database reachable again")
-            self.down = False
+    def ok(self, where: str) -> None:
+        if where in self.failing:
+            self.failing.discard(where)
+            if not self.failing:
+                logger.info("database reachable again")
 
 
 # One per process: the poller, the workers and the sender share the one log line.

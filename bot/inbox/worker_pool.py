@@ -108,7 +108,7 @@ class InboxWorkerPool:
                 raise
             self.health.failed(exc, "the inbox sweep")
             return 0
-        self.health.ok()
+        self.health.ok("the inbox sweep")
         for chat_id in chats:
             self.notify(chat_id)
         return len(chats)
@@ -155,7 +155,7 @@ class InboxWorkerPool:
             if row is not None and _seconds_until_due(row) > 0 and waits_for_rasa(row.payload):
                 later = await inbox.due_pending_after(session, chat_id, row.update_id)
                 row = next((r for r in later if may_overtake(r.payload)), row)
-        self.health.ok()
+        self.health.ok("an inbox worker")
         if row is None:
             if chat_id in self._dirty:
                 return False

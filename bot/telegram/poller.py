@@ -164,7 +164,7 @@ class InboxPoller:
                 self.health.failed(exc, "the poller")
                 await self._sleep(database_backoff.next())
                 continue
-            self.health.ok()
+            self.health.ok("the poller")
             database_backoff.reset()
             if batch.next_offset is not None:
                 offset = batch.next_offset

@@ -105,7 +105,7 @@ class OutboxSender:
         busy = set(self._sending)
         async with self.sessions() as session:
             heads = await outbox.due_heads(session, limit=self.max_parallel_chats * 2)
-        self.health.ok()
+        self.health.ok("the outbox sender")
         started = False
         for row in heads:
             if free <= 0:
@@ -151,7 +151,7 @@ class OutboxSender:
                 self.health.failed(exc, "the outbox sender")
                 await asyncio.sleep(backoff.next())
                 continue
-            self.health.ok()
+            self.health.ok("the outbox sender")
             return
 
     async def _wait_for_work(self) -> None:

@@ -1,4 +1,8 @@
-"""The Rasa project stays in sync with the content: every key has an intent, a rule, examples."""
+"""The Rasa project stays in sync with the content: every key has an intent, a rule, examples.
+
+Intents and rules of content keys are generated from the catalog (bot/rasa/training_data.py);
+the examples are written by people, in every language, apart from the held-out sets.
+"""
 
 from pathlib import Path
 
@@ -7,6 +11,7 @@ import yaml
 from bot.content.store import load_catalog
 from bot.languages import LANGUAGES
 from bot.rasa.evaluation import load_examples
+from bot.rasa.training_data import NOTHING_TAUGHT, Taught, build_project
 from tests.servers import ROOT
 
 
@@ -22,10 +27,15 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split()).strip("?!.,")
 
 
+def _generated(name: str, taught: Taught = NOTHING_TAUGHT) -> dict:  # type: ignore[type-arg]
+    data: dict = yaml.safe_load(build_project(ROOT, taught).files[name])  # type: ignore[type-arg]
+    return data
+
+
 def test_every_intent_is_trained_and_tested_in_every_language() -> None:
     catalog = load_catalog(ROOT / "content")
-    domain_intents = set(_yaml(ROOT / "domain.yml")["intents"])
-    rules = _yaml(ROOT / "stories" / "answers.yml")["rules"]
+    domain_intents = set(_generated("domain.yml")["intents"])
+    rules = _generated("stories/answers.yml")["rules"]
     answered = {step["intent"] for rule in rules for step in rule["steps"] if "intent" in step}
     missing = []
     for language in LANGUAGES:
@@ -40,6 +50,32 @@ def test_every_intent_is_trained_and_tested_in_every_language() -> None:
             missing += [(language, intent, "train")] if intent not in trained else []
             missing += [(language, intent, "held-out")] if intent not in tested else []
     assert not missing, missing
+
+
+def test_content_intents_and_rules_are_generated_never_written_by_hand() -> None:
+    written = _yaml(ROOT / "domain.yml")["intents"]
+    assert not [i for i in written if i.startswith("ask_")]
+    assert not (ROOT / "stories" / "answers.yml").exists()
+    assert set(written) <= set(_generated("domain.yml")["intents"])  # the others are kept
+
+
+def test_a_taught_key_gets_its_intent_rule_and_examples_and_a_new_fingerprint() -> None:
+    examples = (("ask_library_card", "Wie bekomme ich einen [Bibliotheksausweis](x)?"),)
+    taught = Taught(keys=(("everyday.library_card", "everyday"),), examples=examples)
+    project = build_project(ROOT, taught)
+    assert "ask_library_card" in _generated("domain.yml", taught)["intents"]
+    steps = [r["steps"] for r in _generated("stories/answers.yml", taught)["rules"]]
+    assert [{"intent": "ask_library_card"}, {"action": "action_answer"}] in steps
+    editors = yaml.safe_load(project.files["nlu/editors.yml"])["nlu"]
+    # brackets would be read as an entity annotation
+    assert editors == [
+        {
+            "intent": "ask_library_card",
+            "examples": "- Wie bekomme ich einen Bibliotheksausweis (x)?\n",
+        }
+    ]
+    assert project.fingerprint != build_project(ROOT).fingerprint
+    assert build_project(ROOT, taught).fingerprint == project.fingerprint  # same data, same model
 
 
 def test_held_out_and_dev_examples_are_never_training_examples() -> None:

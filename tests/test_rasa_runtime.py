@@ -13,7 +13,15 @@ from tests.servers import ROOT
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("config.yml", "domain.yml", "requirements", "nlu", "stories", "rasa_components"):
+    for name in (
+        "config.yml",
+        "domain.yml",
+        "requirements",
+        "nlu",
+        "stories",
+        "rasa_components",
+        "content",
+    ):
         source = ROOT / name
         target = tmp_path / name
         if source.is_dir():

@@ -3,7 +3,9 @@
 Rasa 3.6 cannot share a venv with SQLAlchemy 2 or run on Python 3.11, so it lives in a venv
 of its own, cached outside the clone and keyed by the hash of `requirements/rasa.lock`.
 Models are cached the same way, keyed by a fingerprint of the training data, so training only
-happens when the data changed — never on every start, and once per data change in CI.
+happens when the data changed — never on every start, and once per data change in CI. The
+data is the project `training_data.build_project` makes: the files plus the intents and rules
+the catalog implies, plus what editors taught in the browser.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.rasa.access import MISSING_TOKEN
 from bot.rasa.cache_lock import cache_lock, lock_file
+from bot.rasa.training_data import NOTHING_TAUGHT, Taught, TrainingProject, build_project
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +108,15 @@ class RasaPaths:
 
     @property
     def fingerprint(self) -> str:
-        return _digest([*training_files(self.root), self.root / RASA_LOCK], self.root)
+        """Of the files alone (nothing taught in the browser): what setup and tests train."""
+        return build_project(self.root).fingerprint
 
     @property
     def model(self) -> Path:
-        return self.cache_dir / "models" / f"model-{self.fingerprint}.tar.gz"
+        return self.model_for(self.fingerprint)
+
+    def model_for(self, fingerprint: str) -> Path:
+        return self.cache_dir / "models" / f"model-{fingerprint}.tar.gz"
 
 
 def find_python310(explicit: str | None) -> str:
@@ -173,7 +180,62 @@ def _install_venv(paths: RasaPaths, explicit_python: str | None) -> None:
     marker.write_text("ok\n")
 
 
-def ensure_model(paths: RasaPaths) -> Path:
+@dataclass(frozen=True)
+class TrainingJob:
+    """One `rasa train` of a project written into the cache; `finish()` after it succeeded."""
+
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
+    project_dir: Path
+    partial: Path
+    target: Path
+
+    def finish(self) -> Path:
+        """The model into the cache under its fingerprint (renamed: always complete)."""
+        self.partial.rename(self.target)
+        self.cleanup()
+        return self.target
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.project_dir, ignore_errors=True)
+        self.partial.unlink(missing_ok=True)
+
+
+def training_job(paths: RasaPaths, project: TrainingProject) -> TrainingJob:
+    """Write the project into the cache and say how to train it (cwd is the repository, so
+    Rasa imports rasa_components from there)."""
+    target = paths.model_for(project.fingerprint)
+    out_dir = target.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Trained under a temporary name and renamed at the end, so a model in the cache is
+    # always complete (no dots: Rasa treats them as a file extension).
+    tmp_name = f"partial-model-{project.fingerprint}-{os.getpid()}-{id(project):x}"
+    project_dir = paths.cache_dir / "projects" / tmp_name
+    if project_dir.exists():
+        shutil.rmtree(project_dir)
+    project.write(project_dir)
+    command = [
+        str(paths.rasa_bin),
+        "train",
+        "--config",
+        str(project_dir / "config.yml"),
+        "--domain",
+        str(project_dir / "domain.yml"),
+        "--data",
+        *(str(project_dir / name) for name in project.data),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        tmp_name,
+    ]
+    env = rasa_environment(paths.cache_dir)
+    return TrainingJob(
+        command, paths.root, env, project_dir, out_dir / f"{tmp_name}.tar.gz", target
+    )
+
+
+def ensure_model(paths: RasaPaths, taught: Taught = NOTHING_TAUGHT) -> Path:
     """The trained model for the current training data: from the cache, or trained now.
 
     One process per fingerprint at a time (cache_lock): the second one waits and uses the
@@ -181,46 +243,41 @@ def ensure_model(paths: RasaPaths) -> Path:
     """
     # Fixed before training starts: data edited while training must not be cached under
     # the new fingerprint with a model of the old data.
-    target = paths.model
+    project = build_project(paths.root, taught)
+    target = paths.model_for(project.fingerprint)
     if not target.exists():
         with cache_lock(lock_file(paths.cache_dir, target.name), "training the model"):
             if not target.exists():  # unless the process we waited for has just trained it
-                return _train_model(paths, target)
+                return _train_model(paths, project, target)
     logger.info("using cached Rasa model %s", target.name)
     return target
 
 
-def _train_model(paths: RasaPaths, target: Path) -> Path:
-    files = training_files(paths.root)
-    data = [str(p.relative_to(paths.root)) for p in files if p.parts[-2] in {"nlu", "stories"}]
-    out_dir = target.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Trained under a temporary name and renamed at the end, so a model in the cache is
-    # always complete (no dots: Rasa treats them as a file extension).
-    tmp_name = f"partial-{target.stem.removesuffix('.tar')}-{os.getpid()}"
+def _train_model(paths: RasaPaths, project: TrainingProject, target: Path) -> Path:
+    job = training_job(paths, project)
     logger.info("training the Rasa model (data changed; a few minutes on 2 cores)")
-    subprocess.run(  # noqa: S603
-        [
-            str(paths.rasa_bin),
-            "train",
-            "--config",
-            "config.yml",
-            "--domain",
-            "domain.yml",
-            "--data",
-            *data,
-            "--out",
-            str(out_dir),
-            "--fixed-model-name",
-            tmp_name,
-        ],
-        cwd=paths.root,
-        env=rasa_environment(paths.cache_dir),
-        check=True,
-    )
-    (out_dir / f"{tmp_name}.tar.gz").rename(target)
+    try:
+        subprocess.run(job.command, cwd=job.cwd, env=job.env, check=True)  # noqa: S603
+        job.finish()
+    finally:
+        job.cleanup()
     logger.info("trained %s", target.name)
     return target
+
+
+def ensure_published_model(paths: RasaPaths, taught: Taught) -> Path:
+    """The model with what editors taught (normally trained already by the dashboard); if
+    that cannot be trained, the files' model: the bot must start either way."""
+    try:
+        return ensure_model(paths, taught)
+    except subprocess.CalledProcessError:
+        if taught == NOTHING_TAUGHT:
+            raise
+        logger.error(
+            "training with the questions taught in the dashboard failed; starting with the "
+            "model of the files (the dashboard's training page says why)"
+        )
+        return ensure_model(paths)
 
 
 def _write_private(path: Path, text: str) -> None:

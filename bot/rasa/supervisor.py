@@ -36,11 +36,12 @@ from bot.rasa.health import health_url
 from bot.rasa.runtime import (
     RasaPaths,
     action_server_command,
-    ensure_model,
+    ensure_published_model,
     ensure_venv,
     rasa_server_command,
     rasa_server_environment,
 )
+from bot.rasa.training_data import read_taught
 
 __all__ = ["ChildProcess", "prepare_rasa", "rasa_and_actions"]
 
@@ -115,7 +116,7 @@ def prepare_rasa(settings: Settings) -> Path:
     """Install Rasa if needed and return the trained model (training only if data changed)."""
     paths = RasaPaths(settings.project_root, settings.cache_dir)
     ensure_venv(paths, settings.rasa_python)
-    return ensure_model(paths)
+    return ensure_published_model(paths, read_taught(settings.database_url))
 
 
 class Supervised:

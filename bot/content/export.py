@@ -65,6 +65,7 @@ def export_examples(session: Session, project_root: Path) -> Path | None:
     if not rows:
         return None
     path = project_root / TAUGHT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     examples = taught_examples(path) + [(str(intent), str(text)) for _, intent, text in rows]
     path.write_bytes(examples_yaml(examples))
     session.execute(

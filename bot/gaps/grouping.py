@@ -9,6 +9,7 @@ missing or the worker fails, every distinct wording is its own group and the pag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -99,12 +100,17 @@ class Grouper:
             for d, text in zip(digests, unique, strict=True)
         ]
         answer = await self._call({"items": items, "threshold": self.threshold})
-        for d, vector in zip(digests, answer["vectors"], strict=True):
+        try:
+            vectors, groups, centres = _checked(answer, len(unique))
+        except (KeyError, TypeError, ValueError) as exc:
+            name = type(exc).__name__
+            raise GroupingUnavailable(f"the worker's answer is unusable ({name})") from exc
+        for d, vector in zip(digests, vectors, strict=True):
             self._vectors[d] = vector
             self._vectors.move_to_end(d)
         while len(self._vectors) > CACHE_SIZE:
             self._vectors.popitem(last=False)
-        return answer["groups"], answer["centres"]
+        return groups, centres
 
     async def _call(self, request: dict[str, object]) -> dict[str, list]:  # type: ignore[type-arg]
         assert self.python is not None
@@ -123,10 +129,30 @@ class Grouper:
                 process.communicate(json.dumps(request).encode()), WORKER_TIMEOUT
             )
         except TimeoutError as exc:
-            process.kill()
-            await process.wait()
             raise GroupingUnavailable("the worker took too long") from exc
+        finally:
+            # Timed out, or the page request was cancelled (browser closed): the worker
+            # must not keep two shared cores busy for minutes.
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await asyncio.shield(process.wait())
         if process.returncode != 0:
             raise GroupingUnavailable(f"the worker exited with {process.returncode}")
-        answer: dict[str, list] = json.loads(out)  # type: ignore[type-arg]
+        try:
+            answer: dict[str, list] = json.loads(out)  # type: ignore[type-arg]
+        except ValueError as exc:  # cut-off or garbled output
+            raise GroupingUnavailable("the worker's answer is not JSON") from exc
         return answer
+
+
+def _checked(answer: dict[str, list], count: int) -> tuple[list, list[list[int]], list[int]]:  # type: ignore[type-arg]
+    """The worker's vectors, groups and centres, if they fit the `count` wordings sent:
+    one vector each, every wording in exactly one group, one centre per group, inside it."""
+    vectors, groups, centres = answer["vectors"], answer["groups"], answer["centres"]
+    members = sorted(int(i) for group in groups for i in group)
+    if len(vectors) != count or members != list(range(count)) or len(centres) != len(groups):
+        raise ValueError("the answer does not fit the wordings")
+    if any(int(c) not in group for c, group in zip(centres, groups, strict=True)):
+        raise ValueError("a centre outside its group")
+    return vectors, [[int(i) for i in g] for g in groups], [int(c) for c in centres]

@@ -7,10 +7,14 @@ contact details. A caseworker is not shown the page.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
 import itertools
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,3 +254,50 @@ async def test_caseworkers_do_not_see_the_gaps(
         "/gaps/train", data={"csrf_token": token, "key": driving_key(), "ref": "m1"}
     )
     assert refused.status_code == 403
+
+
+def fake_worker(tmp_path: Path, script: str) -> Path:
+    """A stand-in for Rasa's python that runs `script` instead of the E5 worker."""
+    path = tmp_path / "python"
+    path.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"vectors": ["AAAA", "AAAA"], "grou',  # cut off
+        '{"vectors": ["AAAA"], "groups": [[0, 1]], "centres": [0]}',  # a vector short
+        '{"vectors": ["AAAA", "AAAA"], "groups": [[0]], "centres": [0]}',  # a wording lost
+    ],
+)
+async def test_a_broken_worker_answer_still_shows_the_gaps_by_identical_wording(
+    tmp_path: Path, answer: str
+) -> None:
+    grouper = Grouper(fake_worker(tmp_path, f"cat >/dev/null\nprintf '%s' '{answer}'\n"))
+    grouping = await grouper.group(["Wo ist der Fußball?", "Fahrstunden?", "wo ist der  fußball?"])
+    assert not grouping.embedded
+    assert grouping.groups == [[0, 2], [1]]
+
+
+async def test_a_closed_page_stops_the_grouping_worker(tmp_path: Path) -> None:
+    """The editor closes the browser while the gaps are grouped: the worker is killed at once
+    instead of keeping the shared cores busy for minutes."""
+    pid_file = tmp_path / "pid"
+    grouper = Grouper(fake_worker(tmp_path, f"echo $$ > '{pid_file}'\nexec sleep 120\n"))
+    task = asyncio.create_task(grouper.group(["Fahrstunden?", "Fußball?"]))
+    for _ in range(600):  # the worker has started when it wrote its pid
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.05)
+    pid = int(pid_file.read_text())
+    try:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(ProcessLookupError):  # killed and reaped
+            os.kill(pid, 0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -86,6 +86,11 @@ def _short(key: str) -> str:
 async def _not_helped(
     session: AsyncSession, start: dt.datetime, end: dt.datetime
 ) -> list[Question]:
+    """The questions answered by an answer that "didn't help" in [start, end).
+
+    Two queries, not one per click: the clicks, then every candidate question of those
+    chats (the shared event loop and pool must not wait for thousands of look-ups).
+    """
     m = ConversationMessage
     clicks = (
         await session.scalars(
@@ -95,21 +100,36 @@ async def _not_helped(
             .limit(MAX_QUESTIONS)
         )
     ).all()
-    found: list[Question] = []
-    for click in clicks:
-        key = click.content_key or ""
-        asked = await session.scalar(
+    if not clicks:
+        return []
+    intents = {f"ask_{_short(click.content_key or '')}" for click in clicks}
+    candidates = (
+        await session.scalars(
             select(m)
             .where(
-                m.chat_id == click.chat_id,
-                m.created_at <= click.created_at,
-                m.created_at > click.created_at - FEEDBACK_LOOKBACK,
-                m.id < click.id,
-                m.intent == f"ask_{_short(key)}",
+                m.chat_id.in_({click.chat_id for click in clicks}),
+                m.intent.in_(intents),
+                m.created_at > min(click.created_at for click in clicks) - FEEDBACK_LOOKBACK,
+                m.created_at <= max(click.created_at for click in clicks),
                 *_typed(m),
             )
             .order_by(m.id.desc())
-            .limit(1)
+        )
+    ).all()
+    asked_in: dict[tuple[int, str | None], list[ConversationMessage]] = {}
+    for candidate in candidates:  # newest first
+        asked_in.setdefault((candidate.chat_id, candidate.intent), []).append(candidate)
+    found: list[Question] = []
+    for click in clicks:
+        key = click.content_key or ""
+        asked = next(
+            (
+                q
+                for q in asked_in.get((click.chat_id, f"ask_{_short(key)}"), [])
+                if q.id < click.id
+                and click.created_at - FEEDBACK_LOOKBACK < q.created_at <= click.created_at
+            ),
+            None,
         )
         if asked is None:
             continue

@@ -21,10 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.store import ContentStore
+from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import Case, Chat, ConversationMessage, TrainingExample
 from bot.gaps.grouping import Grouper
 from bot.gaps.groups import gap_groups
@@ -301,3 +302,48 @@ async def test_a_closed_page_stops_the_grouping_worker(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+async def test_many_didnt_help_presses_are_read_in_a_fixed_number_of_queries(
+    database_url: str,
+) -> None:
+    """A young person presses "didn't help" under answer after answer; the gaps page lists
+    every question those answers were given to, without a query per press (the dashboard
+    shares the bot's event loop and database pool)."""
+    keys = ["bureaucracy.bank_account", "health.doctor", "housing.flat", "work.permit", "x.y"]
+    monday = dt.date(2993, 1, 1) + dt.timedelta(weeks=1 + next(_weeks))
+    monday -= dt.timedelta(days=monday.weekday())
+    when = dt.datetime.combine(monday, dt.time(12), tzinfo=dt.UTC)
+    engine = make_async_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions.begin() as session:
+            chat_id = next(_chats)
+            session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language="en"))
+            await session.flush()
+            for n, key in enumerate(keys):
+                asked = when + dt.timedelta(minutes=2 * n)
+                for text, intent, at, rated in (
+                    (f"question {n}", f"ask_{key.split('.', 1)[1]}", asked, None),
+                    (f"f:0:{key}", "feedback.not_helped", asked + dt.timedelta(minutes=1), key),
+                ):
+                    row = log.log_message(
+                        session, chat_id, "in", text, language="en", intent=intent,
+                        content_key=rated,
+                    )  # fmt: skip
+                    row.created_at = at
+                    await session.flush()
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        async with sessions() as session:
+            questions = await unanswered(session, when, when + dt.timedelta(days=1))
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    finally:
+        await engine.dispose()
+    mine = sorted(q.text for q in questions if q.chat_id == chat_id)
+    assert mine == [f"question {n}" for n in range(len(keys))]
+    assert len(statements) <= 4  # fallbacks, presses, their questions, cases

@@ -14,6 +14,7 @@ Four kinds, each a user's own wording:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -56,7 +57,8 @@ def _typed(m: type[ConversationMessage]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def _fallbacks(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Question]:
+async def _fallbacks(session: AsyncSession, *where: ColumnElement[bool]) -> list[Question]:
+    """Typed questions the bot fell back on, among the messages `where` selects."""
     m = ConversationMessage
     reply = aliased(ConversationMessage)
     fell_back = exists().where(
@@ -67,7 +69,7 @@ async def _fallbacks(session: AsyncSession, start: dt.datetime, end: dt.datetime
     )
     query = (
         select(m)
-        .where(m.created_at >= start, m.created_at < end, *_typed(m))
+        .where(*where, *_typed(m))
         .where(or_(m.intent.in_(FALLBACK_INTENTS), and_(m.update_id.is_not(None), fell_back)))
         .order_by(m.created_at.desc())
         .limit(MAX_QUESTIONS)
@@ -83,10 +85,8 @@ def _short(key: str) -> str:
     return key.split(".", 1)[-1]
 
 
-async def _not_helped(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime
-) -> list[Question]:
-    """The questions answered by an answer that "didn't help" in [start, end).
+async def _not_helped(session: AsyncSession, *where: ColumnElement[bool]) -> list[Question]:
+    """The questions answered by an answer that "didn't help", for the presses `where` selects.
 
     Two queries, not one per click: the clicks, then every candidate question of those
     chats (the shared event loop and pool must not wait for thousands of look-ups).
@@ -95,7 +95,7 @@ async def _not_helped(
     clicks = (
         await session.scalars(
             select(m)
-            .where(m.created_at >= start, m.created_at < end, m.intent == "feedback.not_helped")
+            .where(*where, m.intent == "feedback.not_helped")
             .order_by(m.created_at.desc())
             .limit(MAX_QUESTIONS)
         )
@@ -165,9 +165,11 @@ async def _escalations(session: AsyncSession, start: dt.datetime, end: dt.dateti
 
 async def unanswered(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Question]:
     """Every unanswered question in [start, end), newest first, each listed once."""
-    questions = await _fallbacks(session, start, end)
+    m = ConversationMessage
+    questions = await _fallbacks(session, m.created_at >= start, m.created_at < end)
     seen = {q.ref for q in questions}
-    questions += [q for q in await _not_helped(session, start, end) if q.ref not in seen]
+    presses = await _not_helped(session, m.created_at >= start, m.created_at < end)
+    questions += [q for q in presses if q.ref not in seen]
     by_wording = {(q.chat_id, " ".join(q.text.split())): q for q in questions}
     for case in await _escalations(session, start, end):
         topic = None if case.topic == "other" else case.topic
@@ -191,3 +193,28 @@ async def unanswered(session: AsyncSession, start: dt.datetime, end: dt.datetime
         )
     questions.sort(key=lambda q: q.created_at, reverse=True)
     return questions[:MAX_QUESTIONS]
+
+
+async def among(session: AsyncSession, message_ids: Iterable[int]) -> list[Question]:
+    """The unanswered questions among `message_ids`, at any date: the only messages an
+    editor's form may name (to teach them or to tell their askers). Everything else a
+    crafted form names — another user's message, a case — is not among them."""
+    ids = set(sorted({int(i) for i in message_ids})[:MAX_QUESTIONS])
+    if not ids:
+        return []
+    m = ConversationMessage
+    questions = await _fallbacks(session, m.id.in_(ids))
+    found = {q.message_id for q in questions}
+    asked = (await session.execute(select(m.chat_id, m.created_at).where(m.id.in_(ids)))).all()
+    if asked:
+        presses = await _not_helped(
+            session,
+            m.chat_id.in_({chat_id for chat_id, _ in asked}),
+            m.created_at >= min(at for _, at in asked),
+            m.created_at < max(at for _, at in asked) + FEEDBACK_LOOKBACK,
+        )
+        for question in presses:
+            if question.message_id in ids and question.message_id not in found:
+                questions.append(question)
+                found.add(question.message_id)
+    return questions

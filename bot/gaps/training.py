@@ -2,7 +2,8 @@
 
 Rows go into `training_examples` (source `gap`, intent `ask_<short key>`); the next retrain
 learns them. The wordings are read again from the database by their references — the form
-only names them — and masked, so no phone number or e-mail address is ever learnt.
+only names them, and only unanswered questions count — and masked, so no phone number or
+e-mail address is ever learnt.
 """
 
 from __future__ import annotations
@@ -12,45 +13,42 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Case, ConversationMessage, TrainingExample
+from bot.db.models import TrainingExample
+from bot.gaps.questions import among
 from bot.redact import mask_contacts
 
 SOURCE = "gap"
 MAX_WORDINGS = 50
 MAX_CHARS = 500  # a training example is a question, not a letter
-_REF = re.compile(r"([mc])(\d{1,18})")
+_REF = re.compile(r"m(\d{1,18})")
 
 
 def intent_of(full_key: str) -> str:
     return f"ask_{full_key.split('.', 1)[-1]}"
 
 
-def parse_refs(refs: list[str]) -> tuple[list[int], list[int]]:
-    """Message ids and case ids from 'm12' / 'c3' references; anything else is ignored."""
+def parse_refs(refs: list[str]) -> list[int] | None:
+    """Message ids from 'm12' references; None when any reference is something else (a case
+    'c3' included: case texts stay with the caseworkers and are never taught)."""
     messages: list[int] = []
-    cases: list[int] = []
     for ref in refs[:MAX_WORDINGS]:
         match = _REF.fullmatch(ref.strip())
-        if match:
-            (messages if match[1] == "m" else cases).append(int(match[2]))
-    return messages, cases
+        if match is None:
+            return None
+        messages.append(int(match[1]))
+    return messages
 
 
 async def wordings(session: AsyncSession, refs: list[str]) -> list[tuple[str, str]]:
-    """(language, masked text) of the referenced questions, duplicates removed."""
-    message_ids, case_ids = parse_refs(refs)
-    found: list[tuple[str, str]] = []
-    if message_ids:
-        m = ConversationMessage
-        rows = await session.execute(
-            select(m.language, m.text).where(m.id.in_(message_ids), m.direction == "in")
-        )
-        found += [(language or "", text) for language, text in rows]
-    if case_ids:
-        rows = await session.execute(
-            select(Case.language, Case.description).where(Case.id.in_(case_ids))
-        )
-        found += [(language or "", text) for language, text in rows]
+    """(language, masked text) of the referenced questions, duplicates removed.
+
+    Only unanswered questions (`questions.among`): a reference to any other message or to a
+    case yields nothing, however the form was made.
+    """
+    message_ids = [
+        int(match[1]) for ref in refs[:MAX_WORDINGS] if (match := _REF.fullmatch(ref.strip()))
+    ]
+    found = [(q.language, q.text) for q in await among(session, message_ids)]
     unique: dict[str, tuple[str, str]] = {}
     for language, text in found:
         clean = mask_contacts(" ".join(text.split()))[:MAX_CHARS]

@@ -347,3 +347,52 @@ async def test_many_didnt_help_presses_are_read_in_a_fixed_number_of_queries(
     mine = sorted(q.text for q in questions if q.chat_id == chat_id)
     assert mine == [f"question {n}" for n in range(len(keys))]
     assert len(statements) <= 4  # fallbacks, presses, their questions, cases
+
+
+ANSWERED = "Wie beantrage ich Kindergeld für meine Schwester?"
+HANDOFF_STORY = "Mein Vermieter bedroht mich, ich brauche Hilfe"
+
+
+async def test_a_crafted_form_cannot_teach_or_read_what_is_no_gap(
+    dashboard: Dashboard, http: httpx.AsyncClient
+) -> None:
+    """An editor edits the form by hand: a case's description, or a question the bot did
+    answer, is refused — nothing is copied into the training examples or shown."""
+    story = await tell_gap_story(dashboard.sessions)
+    async with dashboard.sessions.begin() as session:
+        chat_id = next(_chats)
+        session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language="de"))
+        await session.flush()
+        answered = log.log_message(
+            session, chat_id, "in", ANSWERED, language="de", intent="ask_child_benefit",
+            confidence=0.95, update_id=next(_chats),
+        )  # fmt: skip
+        await session.flush()
+        case = await cases.open_case(
+            session, chat_id, topic="other", language="de", description=HANDOFF_STORY,
+            source_update_id=None, reason="request",
+        )  # fmt: skip
+        case_id = case.id
+        bank = await session.scalar(
+            select(ConversationMessage.id).where(ConversationMessage.text == BANK_QUESTION)
+            .where(ConversationMessage.chat_id.in_(story.chat_ids))
+        )  # fmt: skip
+    editor = await make_account(dashboard, "editor")
+    await http_sign_in(http, editor)
+    token = csrf_in((await http.get(f"/gaps?{story.query}")).text)
+    for refs in ([f"c{case_id}"], [f"m{answered.id}"], [f"m{bank}", f"m{answered.id}"], ["x1"]):
+        form = {"csrf_token": token, "key": driving_key(), "ref": refs}
+        assert (await http.post("/gaps/train", data=form)).status_code == 400, refs
+    page = await http.get(f"/content/new?from_gap={answered.id}")
+    assert page.status_code == 200 and ANSWERED not in page.text
+    # the question behind "didn't help" is a gap: it may be taught
+    form = {"csrf_token": token, "key": driving_key(), "ref": [f"m{bank}"]}
+    assert (await http.post("/gaps/train", data=form)).status_code == 303
+    async with dashboard.sessions() as session:
+        taught = set(
+            await session.scalars(
+                select(TrainingExample.text).where(TrainingExample.intent == "ask_driving_licence")
+            )
+        )
+    assert BANK_QUESTION in taught
+    assert not taught & {HANDOFF_STORY, ANSWERED}

@@ -26,7 +26,7 @@ from bot.gaps.export import groups_csv
 from bot.gaps.feedback import feedback_counts
 from bot.gaps.grouping import Grouper
 from bot.gaps.groups import GapGroup, gap_groups, weeks_between
-from bot.gaps.questions import unanswered
+from bot.gaps.questions import among, unanswered
 from bot.storage import audit
 
 router = APIRouter()
@@ -163,11 +163,20 @@ async def add_training_examples(
     store = await published(request)
     if key not in store.catalog.full_keys:
         raise HTTPException(status_code=404)
+    # The page offers only unanswered questions; a form naming anything else was crafted.
+    message_ids = training.parse_refs(ref)
+    if message_ids is None or not await _all_gap_questions(db, message_ids):
+        raise HTTPException(status_code=400)
     added = await training.add_examples(db, key, ref, me.user.id)
     # Users who asked one of these questions and wanted to know hear the answer now.
-    told = await notify.notify_subscribers(db, training.parse_refs(ref)[0], key, store)
+    told = await notify.notify_subscribers(db, message_ids, key, store)
     audit.record(db, me.user.name, "gap_training", None, f"{key}: {added}, told {told}")
     await db.commit()
     period = period_of(request, first, last)
     target = f"/gaps?{period.query}&" + urlencode({"added": added, "key": key})
     return RedirectResponse(target, status_code=303)
+
+
+async def _all_gap_questions(db: AsyncSession, message_ids: list[int]) -> bool:
+    found = {q.message_id for q in await among(db, message_ids)}
+    return bool(message_ids) and found >= set(message_ids)

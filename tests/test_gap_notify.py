@@ -12,7 +12,9 @@ Telegram; SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import html
+from typing import Any
 
 import httpx
 import pytest
@@ -20,11 +22,12 @@ from sqlalchemy import func, select
 
 from bot.app import Assistant
 from bot.content.store import ContentStore
-from bot.db.models import ConversationMessage, GapSubscription
+from bot.db.models import Chat, ConversationMessage, GapSubscription, OutboxMessage
 from bot.gaps import notify
 from bot.i18n import t
 from bot.i18n.bidi import for_language
 from bot.replies import callbacks
+from bot.storage import log
 from tests.conftest import UserChat
 from tests.dashboard.conftest import (  # noqa: F401 - fixtures
     Dashboard,
@@ -121,3 +124,56 @@ async def test_after_delete_nothing_is_left_to_notify(assistant: Assistant, user
         )
     assert (told, left) == (0, 0)
     await user.hears_nothing_more()
+
+
+async def waiting_subscriber(sessions: Any, chat_id: int) -> int:
+    """A Ukrainian-speaking user whose unclear question waits for an answer; its message id."""
+    async with sessions.begin() as session:
+        session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language="uk"))
+        await session.flush()
+        question = log.log_message(
+            session, chat_id, "in", UNCLEAR[1], language="uk", intent="nlu_fallback",
+            update_id=chat_id,
+        )  # fmt: skip
+        await session.flush()
+        session.add(GapSubscription(chat_id=chat_id, message_id=question.id, language="uk"))
+        return question.id
+
+
+async def answers_sent(sessions: Any, chat_id: int, key: str) -> tuple[int, int]:
+    """(answers logged, outbox rows) for the chat."""
+    async with sessions() as session:
+        logged = await session.scalar(
+            select(func.count())
+            .select_from(ConversationMessage)
+            .where(ConversationMessage.chat_id == chat_id, ConversationMessage.content_key == key)
+        )
+        queued = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
+        )
+        return logged or 0, queued or 0
+
+
+async def test_two_editors_assigning_the_group_at_once_tell_the_user_once(
+    sessions: Any, chat_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click, or two editors: both requests have read the waiting subscription
+    before either writes. Only one of them tells the user."""
+    message_id = await waiting_subscriber(sessions, chat_id)
+    store = ContentStore.load(ROOT / "content")
+    both_read = asyncio.Barrier(2)
+    tell = notify._tell
+
+    async def after_both_read(*args: Any, **kwargs: Any) -> int:
+        await both_read.wait()
+        return await tell(*args, **kwargs)
+
+    monkeypatch.setattr(notify, "_tell", after_both_read)
+
+    async def editor_assigns() -> int:
+        async with sessions.begin() as session:
+            return await notify.notify_subscribers(session, [message_id], KEY, store)
+
+    told = await asyncio.wait_for(asyncio.gather(editor_assigns(), editor_assigns()), 30)
+    assert sorted(told) == [0, 1]
+    assert await answers_sent(sessions, chat_id, KEY) == (1, 1)

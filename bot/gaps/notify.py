@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.markup import to_plain_text
@@ -76,13 +77,15 @@ async def notify_subscribers(
             .order_by(GapSubscription.id)
         )
     )
-    for subscription in waiting:
-        subscription.content_key = content_key
-    return await _tell(session, waiting, store)
+    return await _tell(session, waiting, store, content_key)
 
 
 async def notify_answerable(session: AsyncSession, store: ContentStore) -> int:
-    """Tell every subscriber whose question got a key that is answerable now."""
+    """Tell every subscriber whose question got a key that is answerable now.
+
+    Safe to call as often as wanted (the bot does at start and whenever the published
+    content changes): a subscriber is told once, whoever calls first.
+    """
     waiting = list(
         await session.scalars(
             select(GapSubscription)
@@ -94,11 +97,25 @@ async def notify_answerable(session: AsyncSession, store: ContentStore) -> int:
 
 
 async def _tell(
-    session: AsyncSession, subscriptions: Sequence[GapSubscription], store: ContentStore
+    session: AsyncSession,
+    subscriptions: Sequence[GapSubscription],
+    store: ContentStore,
+    content_key: str | None = None,
 ) -> int:
+    """Tell `subscriptions` (read before, possibly by two requests at once).
+
+    Every write is conditional on `notified_at IS NULL` and the answer goes to the outbox
+    only when this transaction's claim changed exactly one row: of two editors' posts (or
+    a post and the bot's refresh) at the same moment, one tells the user, the other waits
+    for its row lock (PostgreSQL) or the write lock (SQLite) and then finds it told.
+    """
     told = 0
     for subscription in subscriptions:
-        key = subscription.content_key
+        if content_key is not None and not await _still_waiting(
+            session, subscription.id, content_key=content_key
+        ):
+            continue
+        key = content_key or subscription.content_key
         if key is None or key not in store.catalog.full_keys:
             continue
         chat = await session.get(Chat, subscription.chat_id)
@@ -107,6 +124,8 @@ async def _tell(
             continue
         reply = notification(store, key, chat, subscription.language, question.text)
         if reply is None:
+            continue
+        if not await _still_waiting(session, subscription.id, notified_at=utcnow()):
             continue
         for method, payload in reply_to_bot_api(reply, chat.id):
             outbox.enqueue(session, chat.id, method, payload)
@@ -118,10 +137,20 @@ async def _tell(
             language=reply.language,
             content_key=key,
         )
-        subscription.notified_at = utcnow()
         told += 1
         logger.info("gap subscription %s told about %s", subscription.id, key)
     return told
+
+
+async def _still_waiting(session: AsyncSession, subscription_id: int, **values: object) -> bool:
+    """Set `values` on the subscription if nobody told its user yet; True if it was so."""
+    result = await session.execute(
+        update(GapSubscription)
+        .where(GapSubscription.id == subscription_id, GapSubscription.notified_at.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def notification(

@@ -23,6 +23,7 @@ from bot.content.live import live_content
 from bot.conversation import ConversationService
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import utcnow
+from bot.gaps import notify
 from bot.i18n import available_languages, t
 from bot.inbox.database_faults import DatabaseHealth
 from bot.inbox.worker_pool import InboxWorkerPool
@@ -168,6 +169,15 @@ class Assistant:
         logger.info("retention: removed %d Rasa events older than %d days", removed, days)
         return removed
 
+    async def tell_gap_subscribers(self) -> None:
+        """Users waiting for an answer that the published content has now are told (once:
+        see bot.gaps.notify); at the start and whenever editors published something."""
+        async with self.sessions.begin() as session:
+            told = await notify.notify_answerable(session, self.store.current())
+        if told:
+            logger.info("told %d gap subscribers about new answers", told)
+            self.sender.wake()
+
     async def start(self) -> None:
         await self._connect_telegram()
         await self.application.start()
@@ -178,7 +188,8 @@ class Assistant:
             self.sender.run(),
             self.workers.sweep_forever(),
             self._retention_forever(),
-            self.store.watch(),
+            # New published content may answer what users asked to be told about.
+            self.store.watch(on_change=self.tell_gap_subscribers),
             # In every mode (`serve` has no supervisor): Rasa's, the actions' and our own logs.
             keep_log_files(self.settings.data_dir / "logs", self.settings.retention_days),
         )

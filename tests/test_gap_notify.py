@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import random
+import string
 from typing import Any
 
 import httpx
@@ -21,8 +23,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Assistant
+from bot.content.overlay import add_revision, entry_text
 from bot.content.store import ContentStore
-from bot.db.models import Chat, ConversationMessage, GapSubscription, OutboxMessage
+from bot.db.models import (
+    Chat,
+    ContentKey,
+    ConversationMessage,
+    GapSubscription,
+    OutboxMessage,
+)
 from bot.gaps import notify
 from bot.i18n import t
 from bot.i18n.bidi import for_language
@@ -177,3 +186,44 @@ async def test_two_editors_assigning_the_group_at_once_tell_the_user_once(
     told = await asyncio.wait_for(asyncio.gather(editor_assigns(), editor_assigns()), 30)
     assert sorted(told) == [0, 1]
     assert await answers_sent(sessions, chat_id, KEY) == (1, 1)
+
+
+async def publish_new_answer(assistant: Assistant, key: str, title: str) -> None:
+    """What saving on the new-answer page writes: the key and its German draft."""
+    async with assistant.sessions.begin() as session:
+        session.add(ContentKey(key=key, topic=key.split(".", 1)[0]))
+        add_revision(
+            session, key, "de",
+            entry_text(
+                key=key, language="de", title=title, body="Frag beim Jugendmigrationsdienst.",
+                sources=["https://www.jugendmigrationsdienste.de/"], reviewed=None,
+                status="draft", needs_local_review=False, related=(),
+            ),
+            "new_key", None, "Edda Editor",
+        )  # fmt: skip
+
+
+async def test_a_new_answer_reaches_the_user_once_the_bot_has_it(
+    assistant: Assistant, user: UserChat
+) -> None:
+    """The editor starts a new answer from the gap: the subscription is linked to a key the
+    bot does not have yet. As soon as the bot sees the new answer published, the user is
+    told — once, however often the content changes afterwards."""
+    await ask_twice_and_opt_in(user)
+    message_id = await question_id(assistant, user.chat_id, UNCLEAR[1])
+    key = "bureaucracy.gap_" + "".join(random.choices(string.ascii_lowercase, k=10))
+    async with assistant.sessions.begin() as session:
+        told = await notify.notify_subscribers(session, [message_id], key, assistant.store)
+    assert told == 0  # not published yet: linked, waiting
+    await user.hears_nothing_more()
+
+    await publish_new_answer(assistant, key, "Schwimmkurse für Erwachsene")
+    [answer] = await user._replies(1)
+    assert answer.text.startswith(for_language(t("gap.notify", "uk", question=UNCLEAR[1]), "uk"))
+    assert "Schwimmkurse für Erwachsene" in answer.text
+    [subscription] = await subscriptions(assistant, user.chat_id)
+    assert (subscription.content_key, subscription.notified_at is not None) == (key, True)
+
+    await publish_new_answer(assistant, key + "_b", "Noch eine Antwort")
+    await assistant.tell_gap_subscribers()
+    await user.hears_nothing_more(wait=2.5)

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -116,14 +116,31 @@ class LiveContent(ContentStore):
             )
             return True
 
-    async def watch(self) -> None:
-        """The bot's loop: check every CONTENT_REFRESH_SECONDS, in a thread."""
+    async def watch(self, on_change: Callable[[], Awaitable[None]] | None = None) -> None:
+        """The bot's loop: check every CONTENT_REFRESH_SECONDS, in a thread.
+
+        `on_change` runs at the start and after every rebuild; if it fails it runs again
+        after the next check, so it must be idempotent.
+        """
         self._watched = True
+        pending = on_change is not None
+        failing = False
         try:
             while True:
+                if pending and on_change is not None:
+                    try:
+                        await on_change()
+                        pending = failing = False
+                    except Exception as exc:
+                        if not failing:
+                            logger.warning(
+                                "acting on published content failed (%s); trying again",
+                                type(exc).__name__,
+                            )
+                        failing = True
                 await asyncio.sleep(self.refresh_seconds)
                 try:
-                    await asyncio.to_thread(self.refresh)
+                    pending = await asyncio.to_thread(self.refresh) or pending
                 except Exception:  # the bot must keep answering with the last content
                     logger.exception("looking for published content failed; trying again")
         finally:

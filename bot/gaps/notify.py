@@ -57,6 +57,19 @@ async def subscribe(session: AsyncSession, chat_id: int, update_id: int, languag
     return True
 
 
+async def waiting(session: AsyncSession, message_ids: Iterable[int]) -> set[int]:
+    """Which of `message_ids` have a subscriber not told yet."""
+    ids = {int(i) for i in message_ids}
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(GapSubscription.message_id).where(
+            GapSubscription.message_id.in_(ids), GapSubscription.notified_at.is_(None)
+        )
+    )
+    return set(rows)
+
+
 async def notify_subscribers(
     session: AsyncSession, message_ids: Iterable[int], content_key: str, store: ContentStore
 ) -> int:

@@ -17,16 +17,24 @@ import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.store import ContentStore
 from bot.db.engine import make_async_engine, make_sessionmaker
-from bot.db.models import Case, Chat, ConversationMessage, TrainingExample
+from bot.db.models import (
+    Case,
+    Chat,
+    ConversationMessage,
+    GapSubscription,
+    OutboxMessage,
+    TrainingExample,
+)
 from bot.gaps.grouping import Grouper
 from bot.gaps.groups import gap_groups
 from bot.gaps.questions import unanswered
@@ -396,3 +404,57 @@ async def test_a_crafted_form_cannot_teach_or_read_what_is_no_gap(
         )
     assert BANK_QUESTION in taught
     assert not taught & {HANDOFF_STORY, ANSWERED}
+
+
+SWIMMING = "Gibt es hier einen Schwimmkurs für Erwachsene?"
+
+
+async def test_everyone_in_the_group_who_asked_to_be_told_hears_the_answer(
+    dashboard: Dashboard, page: Page
+) -> None:
+    """Seven young people asked the same thing; the page shows the wording once. The first of
+    them pressed "tell me when there is an answer". When the editor teaches the group, that
+    person is told too, not only the asker of the wording shown."""
+    monday = dt.date(2994, 1, 1) + dt.timedelta(weeks=1 + next(_weeks))
+    monday -= dt.timedelta(days=monday.weekday())
+    when = dt.datetime.combine(monday, dt.time(12), tzinfo=dt.UTC)
+    async with dashboard.sessions.begin() as session:
+        asked: list[int] = []
+        for n in range(7):
+            chat_id = next(_chats)
+            session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language="de"))
+            await session.flush()
+            row = log.log_message(
+                session, chat_id, "in", SWIMMING, language="de", intent="nlu_fallback",
+                update_id=next(_chats),
+            )  # fmt: skip
+            row.created_at = when + dt.timedelta(minutes=n)
+            await session.flush()
+            asked.append(row.id)
+        first = await session.get(ConversationMessage, asked[0])
+        assert first is not None
+        session.add(GapSubscription(chat_id=first.chat_id, message_id=asked[0], language="de"))
+    editor = await make_account(dashboard, "editor")
+    await sign_in(page, dashboard, editor)
+    last = monday + dt.timedelta(days=6)
+    await page.goto(f"{dashboard.url}/gaps?from={monday.isoformat()}&to={last.isoformat()}")
+    group = page.locator("article.gap").filter(has_text=SWIMMING)
+    await expect(group.locator(".wordings li")).to_have_count(1)
+    link = await group.get_by_role("link", name="Neue Antwort anlegen").get_attribute("href")
+    assert link is not None  # the one waiting comes first: a link carries only a few ids
+    assert parse_qs(urlparse(link).query)["from_gap"][0].split(",")[0] == str(asked[0])
+    await group.get_by_label("Als Beispiele lernen für").select_option(driving_key())
+    await group.get_by_role("button", name="Als Trainingsbeispiele hinzufügen").click()
+    await expect(page.get_by_role("status")).to_contain_text("beim nächsten Training")
+    async with dashboard.sessions() as session:
+        subscription = await session.scalar(
+            select(GapSubscription).where(GapSubscription.message_id == asked[0])
+        )
+        queued = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.chat_id == first.chat_id)
+        )
+    assert subscription is not None and subscription.notified_at is not None
+    assert subscription.content_key == driving_key() and queued
+

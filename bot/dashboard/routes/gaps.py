@@ -8,6 +8,7 @@ retrain) or starts a new answer on the new-key page (`/content/new?from_gap=<mes
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
@@ -26,7 +27,7 @@ from bot.gaps.export import groups_csv
 from bot.gaps.feedback import feedback_counts
 from bot.gaps.grouping import Grouper
 from bot.gaps.groups import GapGroup, gap_groups, weeks_between
-from bot.gaps.questions import among, unanswered
+from bot.gaps.questions import MAX_QUESTIONS, among, unanswered
 from bot.storage import audit
 
 router = APIRouter()
@@ -35,6 +36,7 @@ DEFAULT_DAYS = 56  # eight weeks
 MAX_DAYS = 400
 MAX_GROUPS = 60  # shown on the page; the CSV has them all
 FROM_GAP_IDS = 20  # message ids handed to the new-answer page
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def grouper_of(request: Request) -> Grouper:
@@ -92,9 +94,13 @@ async def groups_in(
     return await gap_groups(grouper, await unanswered(db, period.start, period.end))
 
 
-def from_gap_link(group: GapGroup) -> str:
-    ids = ",".join(str(i) for i in group.message_ids[:FROM_GAP_IDS])
-    return "/content/new?" + urlencode({"from_gap": ids or group.id})
+def from_gap_link(group: GapGroup, waiting: set[int]) -> str:
+    """The new-answer page with the group's questions; those whose askers wait to be told
+    come first, so that the few ids a link carries include them."""
+    ordered = sorted(group.message_ids, key=lambda i: i not in waiting)[:FROM_GAP_IDS]
+    if not ordered:  # only case texts: nothing to prefill
+        return "/content/new"
+    return "/content/new?" + urlencode({"from_gap": ",".join(map(str, ordered))})
 
 
 @router.get("/gaps")
@@ -114,6 +120,8 @@ async def gaps_page(
     total: Counter[str] = Counter()
     for group in groups:
         total.update(group.weeks)
+    shown = groups[:MAX_GROUPS]
+    waiting = await notify.waiting(db, [i for g in shown for i in g.message_ids])
     return render(
         request,
         "gaps.html",
@@ -128,7 +136,7 @@ async def gaps_page(
             "weeks": weeks,
             "answers": [(k, store.title(k, SOURCE_LANGUAGE)) for k in store.catalog.full_keys],
             "feedback": await feedback_counts(db, period.start, period.end),
-            "new_links": {g.id: from_gap_link(g) for g in groups[:MAX_GROUPS]},
+            "new_links": {g.id: from_gap_link(g, waiting) for g in shown},
             "added": added,
             "added_key": key if key in store.catalog.full_keys else "",
         },
@@ -159,22 +167,36 @@ async def add_training_examples(
     ref: Annotated[list[str], Form()],
     first: Annotated[str, Form(alias="from", max_length=10)] = "",
     last: Annotated[str, Form(alias="to", max_length=10)] = "",
+    asked: Annotated[list[str], Form(alias="notify")] = [],  # noqa: B006 - FastAPI copies it
 ) -> Response:
     store = await published(request)
     if key not in store.catalog.full_keys:
         raise HTTPException(status_code=404)
     # The page offers only unanswered questions; a form naming anything else was crafted.
     message_ids = training.parse_refs(ref)
-    if message_ids is None or not await _all_gap_questions(db, message_ids):
+    group_ids = _ids(asked)
+    if (
+        message_ids is None
+        or group_ids is None
+        or not await _all_gap_questions(db, [*message_ids, *group_ids])
+    ):
         raise HTTPException(status_code=400)
     added = await training.add_examples(db, key, ref, me.user.id)
-    # Users who asked one of these questions and wanted to know hear the answer now.
-    told = await notify.notify_subscribers(db, message_ids, key, store)
+    # Everyone in the group who asked to be told hears the answer now, not only the
+    # askers of the few wordings shown.
+    told = await notify.notify_subscribers(db, [*message_ids, *group_ids], key, store)
     audit.record(db, me.user.name, "gap_training", None, f"{key}: {added}, told {told}")
     await db.commit()
     period = period_of(request, first, last)
     target = f"/gaps?{period.query}&" + urlencode({"added": added, "key": key})
     return RedirectResponse(target, status_code=303)
+
+
+def _ids(values: list[str]) -> list[int] | None:
+    """The group's message ids as posted; None if one is not a number."""
+    if len(values) > MAX_QUESTIONS or not all(_ID.fullmatch(v.strip()) for v in values):
+        return None
+    return [int(v) for v in values]
 
 
 async def _all_gap_questions(db: AsyncSession, message_ids: list[int]) -> bool:

@@ -155,7 +155,8 @@ async def test_a_turn_whose_commit_fails_is_retried_and_answered_once(
                 ConversationMessage.direction == "out",
             )
         )
-    assert row is not None and row.status == "done" and row.attempts == 3
+    assert row is not None and row.status == "done"
+    assert row.attempts == 1  # database faults are no failed tries of the question
     assert await answers_of(bot, question) == 1 and logged == 1
 
 

@@ -88,6 +88,9 @@ class ConversationService:
             chat = await session.get(Chat, incoming.chat_id)
             row = await session.get(InboxUpdate, incoming.update_id)
             attempts = row.attempts if row else 1
+            # Tried before (a counted try, or one a database fault cut short): Rasa may
+            # already have answered this update.
+            tried_before = attempts > 1 or (row is not None and row.last_error is not None)
             stored_language = chat.language if chat else None
             chosen = chat.language_chosen if chat else False
             state = await chat_state(session, chat)
@@ -108,11 +111,14 @@ class ConversationService:
                 "update_id": incoming.update_id,
                 "residence_status": state.residence_status,  # answers with variants
             }
-            if attempts == 1:  # a replayed turn takes Rasa's earlier answer instead
-                message = await message_for_rasa(
-                    self.rasa, self.translator, message, language.user_language
-                )
-            turn = await self._ask_rasa(pseudonym, message, metadata, incoming.update_id, attempts)
+            turn = await self._ask_rasa(
+                pseudonym,
+                message,
+                metadata,
+                incoming.update_id,
+                tried_before,
+                language.user_language,
+            )
             if self.rasa_outage is not None:
                 self.rasa_outage.succeeded()
             return turn
@@ -200,9 +206,16 @@ class ConversationService:
         return case_replies.status(lines, typical, self.settings.case_response_days, language)
 
     async def _ask_rasa(
-        self, sender: str, message: str, metadata: dict[str, object], update_id: int, attempts: int
+        self,
+        sender: str,
+        message: str,
+        metadata: dict[str, object],
+        update_id: int,
+        tried_before: bool,
+        user_language: str,
     ) -> RasaTurn:
-        if attempts > 1:
+        """Rasa's answer to this update: its earlier one if it gave one, else a new turn."""
+        if tried_before:
             # We may have crashed after Rasa answered: take its answer instead of asking twice.
             earlier = await self.rasa.replies_for(sender, update_id)
             if earlier is not None and earlier.replies:
@@ -210,6 +223,9 @@ class ConversationService:
                 return earlier
             # Seen but never answered (e.g. the action server was down): ask again, so the
             # user gets a real answer instead of silence.
+        # Rasa answers this update for the first time now, so the German second look runs
+        # now too, however many tries an outage took before.
+        message = await message_for_rasa(self.rasa, self.translator, message, user_language)
         turn = await self.rasa.send(sender, message, metadata)
         if not turn.replies:
             if not await action_server_up(self.settings.action_server_url):

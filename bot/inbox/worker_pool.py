@@ -8,7 +8,10 @@ resumes exactly where the last process stopped.
 
 A database fault (PostgreSQL restarting, SQLite busy) leaves the update pending and the
 worker retries with backoff; the answer and `done` are written in one transaction, so a
-retry never answers twice. Such faults never count as a failed attempt of the update.
+retry never answers twice. Such faults never count as a failed attempt of the update: its
+repeat is not counted again (only noted in `last_error`, so the turn knows Rasa may have
+answered already), and only real errors bring it to MAX_ATTEMPTS. (Kept in memory: after a
+restart the interrupted try counts, as a crash should.)
 
 A question that waits for Rasa sits out its retry step (5 s … 60 s) unless Rasa is back
 earlier: `rasa_is_back` (from bot.rasa.health.RasaOutage) lets it go at once.
@@ -37,6 +40,7 @@ from bot.telegram.payloads import reply_to_bot_api
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+DATABASE_FAULT = "database fault"  # `last_error` of an update a database fault interrupted
 SWEEP_INTERVAL = 30.0
 
 
@@ -68,6 +72,7 @@ class InboxWorkerPool:
         self._rasa_back: set[int] = set()  # chats whose waiting question may go now
         self.health = health
         self._errors: dict[int, BaseException] = {}
+        self._after_fault: set[int] = set()  # updates whose last try a database fault cut short
         self._semaphore = asyncio.Semaphore(max_concurrent)
         application.add_error_handler(self._record_error)
 
@@ -174,9 +179,27 @@ class InboxWorkerPool:
             await self._process(row)
         return False
 
+    async def _start(self, session: AsyncSession, update_id: int) -> int:
+        """Count a try of the update, unless it repeats one a database fault cut short."""
+        if update_id not in self._after_fault:
+            return await inbox.mark_started(session, update_id)
+        row = await session.get(InboxUpdate, update_id)
+        assert row is not None
+        row.last_error = DATABASE_FAULT  # tried before: Rasa may have answered it already
+        return row.attempts
+
     async def _process(self, row: InboxUpdate) -> None:
         async with self.sessions.begin() as session:
-            attempts = await inbox.mark_started(session, row.update_id)
+            attempts = await self._start(session, row.update_id)
+        self._after_fault.discard(row.update_id)
+        try:
+            await self._handle(row, attempts)
+        except Exception as exc:
+            if is_database_fault(exc):
+                self._after_fault.add(row.update_id)  # `_work` retries it without counting
+            raise
+
+    async def _handle(self, row: InboxUpdate, attempts: int) -> None:
         started = utcnow()
         try:
             update = Update.de_json(row.payload, self.application.bot)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,40 @@ async def test_pending_inbox_rows_that_can_never_be_answered_are_cleared(
             )
         }
     assert rows == {0: "skipped", 3: "pending"}  # the old ones are gone, the recent one waits
+
+
+async def test_a_delete_that_waits_a_week_is_never_given_up_and_the_operator_is_warned(
+    sessions: Any, chat_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rasa's tracker store out for a week: the erasure stays the user's right, not expired."""
+    base = 8_500_000_000 + chat_id * 10
+    week_ago = utcnow() - dt.timedelta(days=8)
+    confirmed = {"callback_query": {"id": "1", "data": "d:y", "message": {"chat": {"id": 1}}}}
+    cancelled = {"callback_query": {"id": "2", "data": "d:n", "message": {"chat": {"id": 1}}}}
+    async with sessions.begin() as session:
+        session.add_all(
+            [
+                InboxUpdate(
+                    update_id=base, chat_id=chat_id, payload=confirmed, received_at=week_ago
+                ),
+                InboxUpdate(
+                    update_id=base + 1, chat_id=chat_id, payload=cancelled, received_at=week_ago
+                ),
+                InboxUpdate(update_id=base + 2, chat_id=chat_id, payload={}, received_at=week_ago),
+            ]
+        )
+    for _ in range(2):  # every daily run keeps it, and says so
+        with caplog.at_level(logging.WARNING, logger="bot.storage.retention"):
+            async with sessions.begin() as session:
+                await retention.purge(session, retention_days=180)
+    async with sessions() as session:
+        rows = {
+            row.update_id - base: row.status
+            for row in await session.scalars(
+                select(InboxUpdate).where(InboxUpdate.update_id.between(base, base + 9))
+            )
+        }
+    assert rows == {0: "pending"}  # the others expired and went with the week's rule
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.storage.retention"]
+    assert len(warnings) == 2 and all("1 /delete request(s) still wait" in w for w in warnings)
+    assert not any(str(chat_id) in w for w in warnings)

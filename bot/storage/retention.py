@@ -9,7 +9,9 @@ Nothing may stay pending for ever either. Before the week's rule runs, rows that
 handled get an honest final status (the inbox workers and the outbox sender only take
 `pending` rows, so they ignore them from then on):
 - inbox `skipped`: an update without a chat (nothing can answer it); inbox `expired`: an
-  update still unprocessed after `INBOX_MAX_AGE`;
+  update still unprocessed after `INBOX_MAX_AGE` — except a confirmed /delete: erasing is the
+  user's right, so it stays pending (waiting for Rasa's tracker store) and each run logs a
+  WARNING with how many wait that long, for the operator;
 - outbox `expired`: a bot reply to a user's message older than `BOT_REPLY_MAX_AGE` (a
   day-old "technical problem" apology is worse than nothing), any other message (a
   caseworker's reply, a note to the staff group) older than `STAFF_MESSAGE_MAX_AGE`.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +38,7 @@ from bot.db.models import (
     Translation,
     utcnow,
 )
+from bot.replies import callbacks
 from bot.storage.cases import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -67,9 +71,6 @@ async def expire_undeliverable(
         "inbox skipped (no chat)": pending_inbox.where(InboxUpdate.chat_id.is_(None)).values(
             status="skipped", processed_at=now
         ),
-        "inbox expired": pending_inbox.where(InboxUpdate.received_at < now - INBOX_MAX_AGE).values(
-            status="expired", processed_at=now
-        ),
         "outbox expired": pending_outbox.where(
             or_(
                 OutboxMessage.created_at < now - STAFF_MESSAGE_MAX_AGE,
@@ -82,9 +83,45 @@ async def expire_undeliverable(
     for name, statement in statements.items():
         result = await session.execute(statement.execution_options(synchronize_session=False))
         counts[name] = result.rowcount or 0  # type: ignore[attr-defined]
+    counts["inbox expired"] = await _expire_old_updates(session, now)
     if any(counts.values()):
         log.info("retention: final status for %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
     return counts
+
+
+def _is_erasure(payload: dict[str, Any]) -> bool:
+    """The user's confirmed /delete (the button that erases everything)."""
+    query = payload.get("callback_query")
+    return isinstance(query, dict) and query.get("data") == callbacks.delete(True)
+
+
+async def _expire_old_updates(session: AsyncSession, now: dt.datetime) -> int:
+    """Give up on updates unprocessed for `INBOX_MAX_AGE`, but never on an erasure."""
+    old = (
+        await session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload).where(
+                InboxUpdate.status == "pending",
+                InboxUpdate.chat_id.is_not(None),
+                InboxUpdate.received_at < now - INBOX_MAX_AGE,
+            )
+        )
+    ).all()
+    expired = [update_id for update_id, payload in old if not _is_erasure(payload)]
+    if len(expired) < len(old):
+        log.warning(
+            "retention: %d /delete request(s) still wait after %d days (is Rasa's tracker "
+            "store reachable?); they stay pending until they are done",
+            len(old) - len(expired),
+            INBOX_MAX_AGE.days,
+        )
+    if expired:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(expired))
+            .values(status="expired", processed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(expired)
 
 
 async def purge(session: AsyncSession, retention_days: int) -> dict[str, int]:

@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.db.models import Case
-from tests.dashboard.test_gaps import BANK_QUESTION, EMAIL, PHONE, tell_gap_story
+from tests.dashboard.test_gaps import (
+    BANK_QUESTION,
+    CASE_TEXTS,
+    CASES_ONLY,
+    EMAIL,
+    PHONE,
+    add_case_texts,
+    tell_gap_story,
+)
 from tests.servers import ROOT
 
 _months = itertools.count(1)
@@ -70,3 +78,21 @@ async def test_a_malformed_month_is_refused_in_one_line(database_url: str, tmp_p
     assert result.returncode == 2
     assert "--month YYYY-MM" in result.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+async def test_the_report_quotes_no_case_description(
+    database_url: str, sessions: Any, tmp_path: Path
+) -> None:
+    """Cases count among the needs, but what a young person wrote to a caseworker is not
+    quoted: a need known only from cases is named without its text."""
+    month = next(_months)
+    story = await tell_gap_story(sessions, year=2996, month=month)
+    await add_case_texts(sessions, story)
+    out = tmp_path / "report.html"
+    result = run_report(database_url, f"2996-{month:02d}", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = out.read_text(encoding="utf-8")
+    for text in CASE_TEXTS:
+        assert text not in html
+    assert "Sami" not in html
+    assert CASES_ONLY in html

@@ -1,7 +1,8 @@
 """The gaps as CSV: counts per group, ISO week and language.
 
 No chat ids, no pseudonyms, no case numbers; the only text is the group's label (its most
-central wording), masked like every wording the page shows.
+central wording), masked like every wording the page shows. A group of case texts only has
+no label to write: `hidden_label` (the dashboard's words for it) stands in its place.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from bot.gaps.groups import GapGroup
 FIELDS = ("group", "label", "topic", "week", "language", "count")
 
 
-def groups_csv(groups: list[GapGroup]) -> str:
+def groups_csv(groups: list[GapGroup], hidden_label: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for number, group in enumerate(groups, start=1):
+        label = group.label if group.label is not None else hidden_label
         for (week, language), count in sorted(group.week_language.items()):
-            writer.writerow((number, _cell(group.label), group.topic or "", week, language, count))
+            writer.writerow((number, _cell(label), group.topic or "", week, language, count))
     return out.getvalue()
 
 

@@ -1,8 +1,11 @@
 """Gap groups as editors see them: a label, a few wordings, counts per week and language.
 
 The label is the group's most central wording; every wording shown is masked (phone numbers
-and e-mail addresses, `bot.redact`). Group ids are the reference of the group's oldest
-question, so a link stays valid while the date range still contains it.
+and e-mail addresses, `bot.redact`). Case descriptions (kind `escalation`) count in their
+group and mark it escalated, but their text is never a label or a wording: editors see no
+case content. A group of case texts only has no label (`label is None`). Group ids are the
+reference of the group's oldest question, so a link stays valid while the date range still
+contains it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class Wording:
 @dataclass
 class GapGroup:
     id: str
-    label: str  # masked, the most central wording
+    label: str | None  # masked, the most central wording; None: case texts only
     label_language: str
     size: int
     examples: list[Wording]
@@ -61,8 +64,15 @@ def weeks_between(start: dt.date, end: dt.date) -> list[str]:
     return weeks
 
 
+def shown(question: Question) -> bool:
+    """Whether its text may be shown to editors: not a case description."""
+    return question.kind != "escalation"
+
+
 def _examples(members: list[Question], centre: Question) -> list[Wording]:
-    """The label first, then other wordings, preferring languages not shown yet."""
+    """The label first, then other wordings, preferring languages not shown yet; never a
+    case description."""
+    members = [q for q in members if shown(q)]
     chosen = [centre]
     seen = {normalised(centre.text)}
     languages = {centre.language}
@@ -84,14 +94,16 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
     built: list[GapGroup] = []
     for members_idx, centre_idx in zip(groups, centres, strict=True):
         members = [questions[i] for i in members_idx]
-        centre = questions[centre_idx]
+        centre: Question | None = questions[centre_idx]
+        if not shown(questions[centre_idx]):  # the newest wording that may be shown
+            centre = next((q for q in members if shown(q)), None)
         oldest = min(members, key=lambda q: (aware(q.created_at), q.ref))
         group = GapGroup(
             id=oldest.ref,
-            label=mask_contacts(centre.text),
-            label_language=centre.language,
+            label=mask_contacts(centre.text) if centre else None,
+            label_language=centre.language if centre else "",
             size=len(members),
-            examples=_examples(members, centre),
+            examples=_examples(members, centre) if centre else [],
         )
         for q in members:
             week = week_of(q)
@@ -105,7 +117,7 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
             if q.message_id is not None and q.message_id not in group.message_ids:
                 group.message_ids.append(q.message_id)
         built.append(group)
-    built.sort(key=lambda g: (-g.size, g.label))
+    built.sort(key=lambda g: (-g.size, g.label or ""))
     return built
 
 

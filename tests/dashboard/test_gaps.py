@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import html
 import io
 import itertools
 import os
@@ -458,3 +459,56 @@ async def test_everyone_in_the_group_who_asked_to_be_told_hears_the_answer(
     assert subscription is not None and subscription.notified_at is not None
     assert subscription.content_key == driving_key() and queued
 
+
+CASE_TEXTS = (
+    "Ich suche eine Fahrschule mit Unterricht auf Arabisch, ich heiße Sami Karimi",
+    "Mein Handy ist kaputt und ich habe keine SIM-Karte mehr",
+)
+CASES_ONLY = "Weitergabe(n) an Fachkräfte, Text nur bei den Fachkräften"
+
+
+async def add_case_texts(sessions: async_sessionmaker[AsyncSession], story: GapStory) -> None:
+    """Cases opened because of a gap, whose descriptions were never logged as a question:
+    about driving lessons (joins that group), and about a broken phone (twice, by two people:
+    a group of case texts only)."""
+    when = story.start + dt.timedelta(hours=12)
+    async with sessions.begin() as session:
+        for text, reason in (
+            (CASE_TEXTS[0], "gap"),
+            (CASE_TEXTS[1], "unclear"),
+            (CASE_TEXTS[1], "gap"),
+        ):
+            chat_id = next(_chats)
+            session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language="de"))
+            await session.flush()
+            story.chat_ids.append(chat_id)
+            case = await cases.open_case(
+                session, chat_id, topic="other", language="de", description=text,
+                source_update_id=None, reason=reason,
+            )  # fmt: skip
+            case.created_at = when
+
+
+async def test_editors_see_no_case_texts_on_the_gaps_page_or_in_the_csv(
+    dashboard: Dashboard, http: httpx.AsyncClient, rasa_venv: Path
+) -> None:
+    """Cases count in their group and mark it as passed to a caseworker, but what the young
+    person wrote to the caseworker is never shown, offered for teaching or exported: the
+    /privacy text promises editors no case content."""
+    story = await tell_gap_story(dashboard.sessions)
+    await add_case_texts(dashboard.sessions, story)
+    editor = await make_account(dashboard, "editor")
+    await http_sign_in(http, editor)
+    page = (await http.get(f"/gaps?{story.query}")).text
+    body = (await http.get(f"/gaps.csv?{story.query}")).text
+    for text in CASE_TEXTS:
+        assert html.escape(text) not in page and text not in body
+        assert "Sami" not in page and "Sami" not in body
+    assert 'name="ref" value="c' not in page  # no case offered as a training example
+    assert CASES_ONLY in page and CASES_ONLY in body
+    async with dashboard.sessions() as session:
+        questions = await unanswered(session, story.start, story.end)
+    groups, _ = await gap_groups(Grouper.for_settings(dashboard.settings), questions)
+    phone = next(g for g in groups if g.label is None)
+    assert (phone.size, phone.escalated, phone.examples) == (2, 2, [])
+    assert sum(g.escalated for g in groups) == 4  # the three above and the story's one

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.store import SOURCE_LANGUAGE
 from bot.dashboard.deps import DbDep, render
+from bot.dashboard.i18n import UiText, ui_language
 from bot.dashboard.routes.content import EditorDep, published
 from bot.gaps import chart, notify, training
 from bot.gaps.export import groups_csv
@@ -151,8 +152,9 @@ async def gaps_csv(
     period = period_of(request, first, last)
     groups, _ = await groups_in(db, grouper_of(request), period)
     name = f"gaps-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    words = UiText(ui_language(me.user.ui_language))
     return Response(
-        groups_csv(groups),
+        groups_csv(groups, words("gaps.cases_only")),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -23,8 +23,10 @@ from tests.dashboard.test_gaps import (
     CASE_TEXTS,
     CASES_ONLY,
     EMAIL,
+    PET,
     PHONE,
     add_case_texts,
+    add_retyped_question,
     tell_gap_story,
 )
 from tests.servers import ROOT
@@ -96,3 +98,20 @@ async def test_the_report_quotes_no_case_description(
         assert text not in html
     assert "Sami" not in html
     assert CASES_ONLY in html
+
+
+async def test_a_question_one_person_retyped_is_not_quoted(
+    database_url: str, sessions: Any, tmp_path: Path
+) -> None:
+    """The bot asks a young person to say it in other words; they type the same again.
+    Two questions, one person: counted among the needs, never quoted in the report."""
+    month = next(_months)
+    story = await tell_gap_story(sessions, year=2996, month=month)
+    await add_retyped_question(sessions, story)
+    out = tmp_path / "report.html"
+    result = run_report(database_url, f"2996-{month:02d}", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = out.read_text(encoding="utf-8")
+    assert PET not in html
+    assert "Dazu 3 Fragen zu Anliegen, die nur eine Person hatte" in html  # dog 2, bank 1
+    assert "4-mal gefragt" in html  # driving lessons, asked by four people, still quoted

@@ -1,8 +1,10 @@
 """The gaps as CSV: counts per group, ISO week and language.
 
 No chat ids, no pseudonyms, no case numbers; the only text is the group's label (its most
-central wording), masked like every wording the page shows. A group of case texts only has
-no label to write: `hidden_label` (the dashboard's words for it) stands in its place.
+central wording), masked like every wording the page shows, and only for a group that at
+least two different people asked (`GapGroup.quotable`). Otherwise the dashboard's words
+stand in its place: `cases_label` for a group of case texts only, `single_label` for a
+need one person had.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from bot.gaps.groups import GapGroup
 FIELDS = ("group", "label", "topic", "week", "language", "count")
 
 
-def groups_csv(groups: list[GapGroup], hidden_label: str) -> str:
+def groups_csv(groups: list[GapGroup], cases_label: str, single_label: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for number, group in enumerate(groups, start=1):
-        label = group.label if group.label is not None else hidden_label
+        if group.label is not None and group.quotable:
+            label = group.label
+        else:
+            label = cases_label if group.label is None else single_label
         for (week, language), count in sorted(group.week_language.items()):
             writer.writerow((number, _cell(label), group.topic or "", week, language, count))
     return out.getvalue()

@@ -21,6 +21,10 @@ from bot.redact import mask_contacts
 from bot.storage.cases import aware
 
 EXAMPLES = 5  # wordings shown per group
+# Outside the gaps page (the report, the CSV) a group's wording is quoted only when at
+# least this many different people asked: a need one person had is not quoted, even if
+# that person retyped the question (as the bot asks them to).
+MIN_PEOPLE_QUOTED = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,12 @@ class GapGroup:
     week_language: Counter[tuple[str, str]] = field(default_factory=Counter)
     escalated: int = 0
     message_ids: list[int] = field(default_factory=list)
+    people: int = 0  # different chats that asked
+
+    @property
+    def quotable(self) -> bool:
+        """Whether its label may leave the gaps page (report, CSV)."""
+        return self.label is not None and self.people >= MIN_PEOPLE_QUOTED
 
     @property
     def topic(self) -> str | None:
@@ -104,6 +114,7 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
             label_language=centre.language if centre else "",
             size=len(members),
             examples=_examples(members, centre) if centre else [],
+            people=len({q.chat_id for q in members}),
         )
         for q in members:
             week = week_of(q)

@@ -2,7 +2,8 @@
 
 For the Kreis coordination group, so it carries no personal data: no chat ids, pseudonyms or
 case numbers, no phone numbers or e-mail addresses, and no user text except the label of a
-gap group that at least `MIN_GROUP_SIZE` questions share (masked like every wording).
+gap group that at least two different people asked (`GapGroup.quotable`; masked like every
+wording, never a case description).
 The same data renders as a dashboard page and as a standalone HTML file (`python -m bot
 report --month YYYY-MM --out FILE.html`), both printable to PDF.
 """
@@ -23,11 +24,10 @@ from bot.db.models import Case, ConversationMessage
 from bot.gaps import chart
 from bot.gaps.feedback import Feedback, feedback_counts
 from bot.gaps.grouping import Grouper
-from bot.gaps.groups import GapGroup, gap_groups, weeks_between
+from bot.gaps.groups import MIN_PEOPLE_QUOTED, GapGroup, gap_groups, weeks_between
 from bot.gaps.questions import unanswered
 from bot.storage.cases import aware
 
-MIN_GROUP_SIZE = 2  # a need one person had is not shown as text in the report
 TOP_NEEDS = 10
 TOP_FEEDBACK = 10
 
@@ -86,7 +86,7 @@ class MonthlyReport:
     languages: list[str]
     unanswered: Counter[str]  # language -> questions without an answer
     needs: list[GapGroup]
-    single_needs: int  # questions in groups too small to show
+    single_needs: int  # questions of needs only one person had: counted, not shown
     embedded: bool
     trend: chart.Chart
     escalations: Escalations
@@ -161,7 +161,7 @@ async def build_report(
     start, end = month_bounds(month, timezone)
     questions = await unanswered(session, start, end)
     groups, embedded = await gap_groups(grouper, questions)
-    shown = [g for g in groups if g.size >= MIN_GROUP_SIZE]
+    shown = [g for g in groups if g.people >= MIN_PEOPLE_QUOTED]
     answers = await _answers(session, store, start, end)
     total: Counter[str] = Counter()
     for group in groups:
@@ -180,7 +180,7 @@ async def build_report(
         languages=languages,
         unanswered=unanswered_by_language,
         needs=shown[:TOP_NEEDS],
-        single_needs=sum(g.size for g in groups if g.size < MIN_GROUP_SIZE),
+        single_needs=sum(g.size for g in groups if g.people < MIN_PEOPLE_QUOTED),
         embedded=embedded,
         trend=chart.weekly_bars(total, weeks_between(month, next_month(month) - dt.timedelta(1))),
         escalations=await _escalations(session, start, end),

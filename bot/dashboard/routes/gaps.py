@@ -154,7 +154,7 @@ async def gaps_csv(
     name = f"gaps-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     words = UiText(ui_language(me.user.ui_language))
     return Response(
-        groups_csv(groups, words("gaps.cases_only")),
+        groups_csv(groups, words("gaps.cases_only"), words("gaps.asked_by_one")),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

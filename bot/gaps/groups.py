@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from bot.export_stats import iso_week
 from bot.gaps.grouping import Grouper, normalised
@@ -60,8 +61,9 @@ class GapGroup:
         return self.topics.most_common(1)[0][0] if self.topics else None
 
 
-def week_of(question: Question) -> str:
-    return iso_week(aware(question.created_at).date())
+def week_of(question: Question, zone: ZoneInfo) -> str:
+    """The ISO week of the local day it was asked on (as "today" and the report count)."""
+    return iso_week(aware(question.created_at).astimezone(zone).date())
 
 
 def weeks_between(start: dt.date, end: dt.date) -> list[str]:
@@ -100,7 +102,10 @@ def _examples(members: list[Question], centre: Question) -> list[Wording]:
     return [Wording(q.ref, mask_contacts(q.text), q.language) for q in chosen]
 
 
-def build(questions: list[Question], groups: list[list[int]], centres: list[int]) -> list[GapGroup]:
+def build(
+    questions: list[Question], groups: list[list[int]], centres: list[int], timezone: str
+) -> list[GapGroup]:
+    zone = ZoneInfo(timezone)
     built: list[GapGroup] = []
     for members_idx, centre_idx in zip(groups, centres, strict=True):
         members = [questions[i] for i in members_idx]
@@ -117,7 +122,7 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
             people=len({q.chat_id for q in members}),
         )
         for q in members:
-            week = week_of(q)
+            week = week_of(q, zone)
             group.weeks[week] += 1
             group.languages[q.language] += 1
             group.week_language[(week, q.language)] += 1
@@ -132,7 +137,10 @@ def build(questions: list[Question], groups: list[list[int]], centres: list[int]
     return built
 
 
-async def gap_groups(grouper: Grouper, questions: list[Question]) -> tuple[list[GapGroup], bool]:
-    """The groups, largest first, and whether they were grouped by meaning."""
+async def gap_groups(
+    grouper: Grouper, questions: list[Question], timezone: str
+) -> tuple[list[GapGroup], bool]:
+    """The groups, largest first, weeks counted in `timezone`, and whether they were grouped
+    by meaning."""
     grouping = await grouper.group([mask_contacts(q.text) for q in questions])
-    return build(questions, grouping.groups, grouping.centres), grouping.embedded
+    return build(questions, grouping.groups, grouping.centres, timezone), grouping.embedded

@@ -160,7 +160,7 @@ async def build_report(
 ) -> MonthlyReport:
     start, end = month_bounds(month, timezone)
     questions = await unanswered(session, start, end)
-    groups, embedded = await gap_groups(grouper, questions)
+    groups, embedded = await gap_groups(grouper, questions, timezone)
     shown = [g for g in groups if g.people >= MIN_PEOPLE_QUOTED]
     answers = await _answers(session, store, start, end)
     total: Counter[str] = Counter()

@@ -36,6 +36,7 @@ from bot.db.models import (
     OutboxMessage,
     TrainingExample,
 )
+from bot.export_stats import iso_week
 from bot.gaps.grouping import Grouper
 from bot.gaps.groups import gap_groups
 from bot.gaps.questions import unanswered
@@ -205,7 +206,9 @@ async def test_driving_questions_in_three_languages_form_one_group(
     story = await tell_gap_story(dashboard.sessions)
     async with dashboard.sessions() as session:
         questions = await unanswered(session, story.start, story.end)
-    groups, embedded = await gap_groups(Grouper.for_settings(dashboard.settings), questions)
+    groups, embedded = await gap_groups(
+        Grouper.for_settings(dashboard.settings), questions, dashboard.settings.timezone
+    )
     assert embedded
     driving = next(g for g in groups if any(w.language == "ar" for w in g.examples))
     assert sorted(driving.languages.elements()) == ["ar", "de", "de", "en"]
@@ -540,7 +543,49 @@ async def test_editors_see_no_case_texts_on_the_gaps_page_or_in_the_csv(
     assert CASES_ONLY in page and CASES_ONLY in body
     async with dashboard.sessions() as session:
         questions = await unanswered(session, story.start, story.end)
-    groups, _ = await gap_groups(Grouper.for_settings(dashboard.settings), questions)
+    groups, _ = await gap_groups(
+        Grouper.for_settings(dashboard.settings), questions, dashboard.settings.timezone
+    )
     phone = next(g for g in groups if g.label is None)
     assert (phone.size, phone.escalated, phone.examples) == (2, 2, [])
     assert sum(g.escalated for g in groups) == 4  # the three above and the story's one
+
+
+CHESS = "Gibt es hier einen Schachclub für Jugendliche?"
+
+
+async def test_the_gaps_count_local_days_and_weeks(
+    dashboard: Dashboard, http: httpx.AsyncClient
+) -> None:
+    """Just after midnight in Germany it is still the day before in UTC. A question asked
+    then belongs to the local day and week — on the gaps page as in "today" and in the
+    monthly report (TIMEZONE Europe/Berlin, winter: UTC+1)."""
+    monday = dt.date(2992, 1, 1) + dt.timedelta(weeks=1 + next(_weeks))
+    monday -= dt.timedelta(days=monday.weekday())
+    assert dashboard.settings.timezone == "Europe/Berlin"
+
+    def utc(day: dt.date, hour: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC)
+
+    asked = {
+        "ar": utc(monday - dt.timedelta(days=1), 23, 30),  # Monday 00:30 in Germany
+        "en": utc(monday + dt.timedelta(days=6), 23, 30),  # next Monday 00:30 in Germany
+        "fa": utc(monday + dt.timedelta(days=13), 23, 30),  # after the period in Germany
+    }
+    async with dashboard.sessions.begin() as session:
+        for language, when in asked.items():
+            chat_id = next(_chats)
+            session.add(Chat(id=chat_id, pseudonym=f"ps{chat_id}", language=language))
+            await session.flush()
+            row = log.log_message(
+                session, chat_id, "in", CHESS, language=language, intent="nlu_fallback",
+                update_id=next(_chats),
+            )  # fmt: skip
+            row.created_at = when
+    editor = await make_account(dashboard, "editor")
+    await http_sign_in(http, editor)
+    last = monday + dt.timedelta(days=13)
+    body = (await http.get(f"/gaps.csv?from={monday.isoformat()}&to={last.isoformat()}")).text
+    counted = {(r["week"], r["language"]) for r in csv.DictReader(io.StringIO(body))}
+    second = monday + dt.timedelta(days=7)
+    assert counted == {(iso_week(monday), "ar"), (iso_week(second), "en")}

@@ -52,17 +52,24 @@ def grouper_of(request: Request) -> Grouper:
 
 @dataclass(frozen=True)
 class Period:
+    """Whole local days (TIMEZONE), like "today" and the monthly report."""
+
     first: dt.date
     last: dt.date  # inclusive
+    timezone: str
     invalid: bool = False
 
     @property
     def start(self) -> dt.datetime:
-        return dt.datetime.combine(self.first, dt.time(), tzinfo=dt.UTC)
+        return self._midnight(self.first)
 
     @property
     def end(self) -> dt.datetime:
-        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        return self._midnight(self.last + dt.timedelta(days=1))
+
+    def _midnight(self, day: dt.date) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(self.timezone))
+        return local.astimezone(dt.UTC)
 
     @property
     def query(self) -> str:
@@ -71,17 +78,19 @@ class Period:
 
 def period_of(request: Request, first: str, last: str) -> Period:
     """The date filter; a malformed or reversed one falls back to the last eight weeks."""
-    today = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
-    default = Period(today - dt.timedelta(days=DEFAULT_DAYS - 1), today)
+    timezone = request.app.state.settings.timezone
+    today = dt.datetime.now(ZoneInfo(timezone)).date()
+    default = Period(today - dt.timedelta(days=DEFAULT_DAYS - 1), today, timezone)
     try:
         chosen = Period(
             dt.date.fromisoformat(first) if first else default.first,
             dt.date.fromisoformat(last) if last else default.last,
+            timezone,
         )
     except ValueError:
-        return Period(default.first, default.last, invalid=True)
+        return Period(default.first, default.last, timezone, invalid=True)
     if chosen.first > chosen.last or (chosen.last - chosen.first).days > MAX_DAYS:
-        return Period(default.first, default.last, invalid=True)
+        return Period(default.first, default.last, timezone, invalid=True)
     return chosen
 
 
@@ -92,7 +101,8 @@ ToQuery = Annotated[str, Query(alias="to", max_length=10)]
 async def groups_in(
     db: AsyncSession, grouper: Grouper, period: Period
 ) -> tuple[list[GapGroup], bool]:
-    return await gap_groups(grouper, await unanswered(db, period.start, period.end))
+    questions = await unanswered(db, period.start, period.end)
+    return await gap_groups(grouper, questions, period.timezone)
 
 
 def from_gap_link(group: GapGroup, waiting: set[int]) -> str:

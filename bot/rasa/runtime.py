@@ -48,7 +48,7 @@ TOKEN_ENV = "GK_RASA_AUTH_TOKEN"  # noqa: S105 - a variable name
 TRACKER_PASSWORD_ENV = "GK_TRACKER_STORE_PASSWORD"  # noqa: S105 - a variable name
 TOKEN_LAUNCHER = (
     "import os, sys; "
-    f"sys.argv += ['--auth-token', os.environ.pop('{TOKEN_ENV}')]; "
+    f"sys.argv += ['--auth-token=' + os.environ.pop('{TOKEN_ENV}')]; "
     "from rasa.__main__ import main; main()"
 )
 

@@ -33,9 +33,12 @@ from bot.dashboard.routes import (
     queue,
     reply_translation,
     reports,
+    teach,
+    try_bot,
 )
 from bot.dashboard.templating import make_templates
 from bot.db.engine import make_async_engine, make_sessionmaker
+from bot.rasa.trainer import Trainer
 from bot.translation import NoTranslator, Translator
 from bot.translation.service import build_translator, close_translator
 
@@ -112,11 +115,14 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
         engine = make_async_engine(settings.database_url)
         app.state.sessions = make_sessionmaker(engine)
         app.state.desk = CaseDesk(app.state.sessions)
+        app.state.trainer = Trainer(settings, app.state.sessions)  # retrains after teaching
+        await app.state.trainer.resume()
         if translator is None:  # the one TRANSLATOR asks for, with its cache in our database
             app.state.translator = build_translator(settings, app.state.sessions)
         try:
             yield
         finally:
+            await app.state.trainer.close()
             if translator is None:
                 await close_translator(app.state.translator)
             content = getattr(app.state, "content", None)  # made by the first editors' page
@@ -150,6 +156,8 @@ def create_app(settings: Settings, translator: Translator | None = None) -> Fast
         content,
         gaps,
         reports,
+        teach,
+        try_bot,
     ):
         app.include_router(module.router)
     return app

@@ -265,9 +265,7 @@ class ContentRevision(Base):
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(16))  # edit | still_valid | new_key | variant
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL")
-    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     exported: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -280,9 +278,7 @@ class ContentKey(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     topic: Mapped[str] = mapped_column(String(40))
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL")
-    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     exported: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -297,9 +293,7 @@ class TrainingExample(Base):
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))  # editor | gap
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL")
-    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     exported: Mapped[bool] = mapped_column(Boolean, default=False)
 

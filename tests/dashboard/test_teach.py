@@ -46,10 +46,13 @@ SOURCE = "https://www.bibliotheksverband.de/"
 EXAMPLES = [
     "Wie bekomme ich einen Bibliotheksausweis?",
     "Kann ich in der Stadtbücherei Bücher ausleihen?",
+    "Wo kann ich kostenlos Bücher leihen?",
+    "Brauche ich einen Ausweis für die Bücherei?",
     "How do I get a library card?",
     "Can I borrow books from the public library?",
     "Kütüphane kartı nasıl alınır?",
     "Как получить читательский билет в библиотеке?",
+    "كيف أحصل على بطاقة مكتبة؟",
 ]
 IN_OTHER_WORDS = "Ich will Bücher aus der Bücherei leihen, brauche ich dafür eine Karte?"
 

@@ -12,13 +12,14 @@ BOT_PY := $(VENV)/bin/python
 # pip warns about unreachable extra indexes on some machines; hide only those lines.
 PIP_QUIET := { grep -v "^WARNING: Location" || true; }
 
-.PHONY: help run chat test lint typecheck unit e2e setup content-check clean chromium bench bench-dashboard
+.PHONY: help run chat test lint typecheck unit e2e setup content-check clean chromium bench bench-dashboard bench-retrain
 
 help:
 	@echo "make run    start the assistant and the caseworker dashboard (Telegram with TELEGRAM_BOT_TOKEN in .env, else a terminal chat)"
 	@echo "make test   run every check: content, lint, types, unit, browser and end-to-end tests (SQLite and PostgreSQL)"
 	@echo "make bench  whole stack against a fake Telegram: latency at 1-30 msg/s, 10 min sustained, RSS, training (~30 min; BENCH_ARGS=--quick for a try)"
 	@echo "make bench-dashboard   queue page render time with 10,000 cases"
+	@echo "make bench-retrain     an editor teaches a new question: seconds until a user asking it is answered"
 
 $(VENV)/.installed: requirements/bot.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed for the bot (found %s)" % sys.version.split()[0])'
@@ -70,6 +71,9 @@ bench: setup
 
 bench-dashboard: $(VENV)/.installed
 	$(BOT_PY) bench/queue_page.py
+
+bench-retrain: setup
+	$(BOT_PY) -m bench.retrain
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .rasa

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import httpx
 
 from bot.config import Settings
+from bot.rasa import loaded_model
 from bot.rasa.children import (
     ChildProcess,
     forget_children,
@@ -247,9 +248,14 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
             )
         else:
             model = await asyncio.to_thread(prepare_rasa, settings)
+            loaded_model.remember(run_dir, model)  # an editor's retrain replaces it
             port = urlparse(settings.rasa_url).port or 5005
             paths = RasaPaths(settings.project_root, settings.cache_dir)
-            command = rasa_server_command(paths, settings, model, port, run_dir)
+
+            def rasa_command() -> list[str]:
+                served = loaded_model.current(run_dir, model)
+                return rasa_server_command(paths, settings, served, port, run_dir)
+
             actions = Supervised(
                 "the action server",
                 lambda: ChildProcess(
@@ -268,7 +274,7 @@ async def rasa_and_actions(settings: Settings) -> AsyncIterator[None]:
                 "Rasa",
                 lambda: ChildProcess(
                     "rasa",
-                    command,
+                    rasa_command(),
                     logs / "rasa.log",
                     rasa_server_environment(settings),
                     settings.project_root,

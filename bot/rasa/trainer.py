@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import TrainingRun, utcnow
+from bot.rasa import loaded_model
 from bot.rasa.children import _die_with_parent
 from bot.rasa.runtime import RasaPaths, TrainingJob, training_job
 from bot.rasa.training_data import Taught, build_project, example_line, read_taught
@@ -240,3 +241,5 @@ class Trainer:
             raise TrainingFailed(f"Rasa cannot be reached ({type(exc).__name__})") from None
         if response.status_code not in (200, 204):
             raise TrainingFailed(f"Rasa answered HTTP {response.status_code}")
+        # A Rasa restarted by the supervisor starts with this model, not the start model.
+        loaded_model.remember(self.settings.data_dir / "run", model)

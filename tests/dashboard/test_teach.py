@@ -54,7 +54,8 @@ EXAMPLES = [
     "Как получить читательский билет в библиотеке?",
     "كيف أحصل على بطاقة مكتبة؟",
 ]
-IN_OTHER_WORDS = "Ich will Bücher aus der Bücherei leihen, brauche ich dafür eine Karte?"
+# Not one of the examples, but in the words a user would use for the same need.
+IN_OTHER_WORDS = "Wie kriege ich einen Ausweis für die Stadtbücherei?"
 
 
 @dataclass

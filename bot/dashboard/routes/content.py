@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from bot.config import Settings
 from bot.content import editing
 from bot.content.live import LiveContent, live_content
 from bot.content.overlay import add_revision, history
@@ -202,10 +203,7 @@ async def preview(
     _known(store, key, language)
     today = _today(request)
     draft = _draft(title, body, sources, status, needs_local_review)
-    text = editing.draft_text(store, key, language, draft, today)
-    found = editing.candidate(
-        store, settings.content_dir, key, language, text, today, settings.review_max_age
-    )
+    found = _checked(store, settings, key, language, draft, today)
     return render(
         request,
         "_content_preview.html",
@@ -216,6 +214,21 @@ async def preview(
             "language": language,
         },
         me,
+    )
+
+
+def _checked(
+    store: ContentStore,
+    settings: Settings,
+    key: str,
+    language: str,
+    draft: editing.Draft,
+    today: dt.date,
+) -> editing.Candidate:
+    """The draft as the file it would become, rendered and checked like `content check`."""
+    text = editing.draft_text(store, key, language, draft, today)
+    return editing.candidate(
+        store, settings.content_dir, key, language, text, today, settings.review_max_age
     )
 
 
@@ -247,10 +260,7 @@ async def publish(
     _known(store, key, language)
     today = _today(request)
     draft = _draft(title, body, sources, status, needs_local_review)
-    text = editing.draft_text(store, key, language, draft, today)
-    found = editing.candidate(
-        store, settings.content_dir, key, language, text, today, settings.review_max_age
-    )
+    found = _checked(store, settings, key, language, draft, today)
     if found.errors:
         context = _entry_context(request, store, key, language, settings)
         form = {
@@ -274,7 +284,7 @@ async def publish(
             me,
             status_code=422,
         )
-    add_revision(db, key, language, text, "edit", me.user.id, me.user.display_name)
+    add_revision(db, key, language, found.text, "edit", me.user.id, me.user.display_name)
     audit.record(db, me.user.name, "content_publish", detail=f"{key} {language}")
     await db.commit()
     return RedirectResponse(f"/content/{key}/{language}?done=published", status_code=303)

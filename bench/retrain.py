@@ -54,7 +54,7 @@ from tests.servers import ROOT, Process, free_port, python_module
 
 TITLE = "Bibliotheksausweis: Bücher kostenlos ausleihen"
 EXAMPLES = [
-    "Wie bekomme ich einen Bibliotheksausweis?",
+    "Was brauche ich für einen Bibliotheksausweis?",
     "Kann ich in der Stadtbücherei Bücher ausleihen?",
     "Wo kann ich kostenlos Bücher leihen?",
     "Brauche ich einen Ausweis für die Bücherei?",

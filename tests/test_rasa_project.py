@@ -11,7 +11,7 @@ import yaml
 from bot.content.store import load_catalog
 from bot.languages import LANGUAGES
 from bot.rasa.evaluation import load_examples
-from bot.rasa.training_data import NOTHING_TAUGHT, Taught, build_project
+from bot.rasa.training_data import NOTHING_TAUGHT, Taught, build_project, taught_elsewhere
 from tests.servers import ROOT
 
 
@@ -76,6 +76,20 @@ def test_a_taught_key_gets_its_intent_rule_and_examples_and_a_new_fingerprint() 
     ]
     assert project.fingerprint != build_project(ROOT).fingerprint
     assert build_project(ROOT, taught).fingerprint == project.fingerprint  # same data, same model
+
+
+def test_a_phrasing_of_another_intent_is_found_in_the_files_and_in_what_was_taught() -> None:
+    taught = [("ask_library_card", "Was brauche ich für einen Bibliotheksausweis?")]
+    asked = [
+        "INTEGRATIONSKURS   anmelden wo",  # nlu/de.yml, as Rasa reads it (case, spaces)
+        "was brauche ich für einen BIBLIOTHEKSAUSWEIS?",  # taught in the browser
+        "Wo ist die nächste Bücherei?",  # new
+    ]
+    assert taught_elsewhere(ROOT, taught, "ask_new_question", asked) == [
+        (asked[0], "ask_integration_course"),
+        (asked[1], "ask_library_card"),
+    ]
+    assert taught_elsewhere(ROOT, taught, "ask_library_card", asked[1:]) == []  # its own
 
 
 def test_held_out_and_dev_examples_are_never_training_examples() -> None:

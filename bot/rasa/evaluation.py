@@ -20,9 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.rasa.client import RasaClient
+from bot.rasa.training_data import examples_of
 
 FALLBACK = "nlu_fallback"
 FAR, NEAR = "out_of_scope", "near_out_of_scope"
@@ -106,15 +105,7 @@ class LanguageReport:
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
     """(text, intent) pairs of one Rasa YAML NLU file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    pairs = []
-    for block in data.get("nlu") or []:
-        intent = block.get("intent")
-        for line in str(block.get("examples") or "").splitlines():
-            text = line.strip().removeprefix("- ").strip()
-            if intent and text:
-                pairs.append((text, str(intent)))
-    return pairs
+    return [(text, intent) for intent, text in examples_of(path)]
 
 
 async def evaluate_file(rasa: RasaClient, path: Path, concurrency: int = 4) -> LanguageReport:

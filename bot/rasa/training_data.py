@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +107,40 @@ def read_taught(database_url: str) -> Taught:
         return NOTHING_TAUGHT
     finally:
         engine.dispose()
+
+
+def examples_of(path: Path) -> Iterator[tuple[str, str]]:
+    """(intent, example) of one Rasa YAML NLU file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for block in data.get("nlu") or []:
+        intent = str(block.get("intent") or "")
+        for line in str(block.get("examples") or "").splitlines():
+            text = line.strip().removeprefix("- ").strip()
+            if intent and text:
+                yield intent, text
+
+
+def file_examples(root: Path) -> Iterator[tuple[str, str]]:
+    """(intent, example) of every example in `root`'s nlu/*.yml (taught.yml included)."""
+    for path in sorted((root / "nlu").glob("*.yml")):
+        yield from examples_of(path)
+
+
+def taught_elsewhere(
+    root: Path, taught: Iterable[tuple[str, str]], intent: str, texts: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(text, other intent) for each of `texts` that is already an example of another intent
+    (in the files or in `taught`, compared as Rasa reads them, ignoring case). The same
+    phrasing under two intents makes both ambiguous, so the bot would answer neither."""
+    owner: dict[str, str] = {}
+    for known_intent, known in [*file_examples(root), *taught]:
+        owner.setdefault(example_line(known).casefold(), known_intent)
+    found = []
+    for text in texts:
+        other = owner.get(example_line(text).casefold())
+        if other and other != intent:
+            found.append((text, other))
+    return found
 
 
 def content_intents(root: Path, taught: Taught) -> list[str]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.content import editing
@@ -31,7 +33,7 @@ from bot.db.models import ContentKey, TrainingExample, TrainingRun
 from bot.gaps import training as gap_training
 from bot.languages import detect_language
 from bot.rasa.trainer import Trainer, queue_run, settled
-from bot.rasa.training_data import example_line, intent_of
+from bot.rasa.training_data import example_line, intent_of, taught_elsewhere
 from bot.storage import audit
 
 router = APIRouter()
@@ -59,6 +61,7 @@ class NewQuestion:
     sources: str = ""
     examples: str = ""
     problems: list[str] = field(default_factory=list)
+    taken: list[tuple[str, str]] = field(default_factory=list)  # (phrasing, its answer's key)
 
     @property
     def source_list(self) -> list[str]:
@@ -91,6 +94,20 @@ def validate(form: NewQuestion, store: ContentStore) -> None:
         form.problems.append("teach.problem.sources")
     if not MIN_EXAMPLES <= len(form.example_list) <= MAX_EXAMPLES:
         form.problems.append("teach.problem.examples")
+
+
+async def _check_phrasings_are_new(
+    form: NewQuestion, store: ContentStore, db: DbDep, root: Path
+) -> None:
+    """A phrasing that already belongs to another answer is refused, naming that answer."""
+    rows = await db.execute(select(TrainingExample.intent, TrainingExample.text))
+    taught = [(str(known_intent), str(known)) for known_intent, known in rows]
+    intent = intent_of(form.full_key)
+    for text, other in taught_elsewhere(root, taught, intent, form.example_list):
+        short = other.removeprefix("ask_")
+        form.taken.append((text, store.catalog.full_key_for(short) or short))
+    if form.taken:
+        form.problems.append("teach.problem.example_taken")
 
 
 def _today(request: Request) -> dt.date:
@@ -168,6 +185,8 @@ async def teach(
     """Checked like a publish; saved with its examples and a queued retrain."""
     form = NewQuestion(topic, key.strip(), title, body, sources, examples)
     validate(form, store)
+    if not form.problems:
+        await _check_phrasings_are_new(form, store, db, settings.project_root)
     if form.problems:
         return _page(request, me, store, form, status_code=422)
     today = _today(request)

@@ -190,8 +190,10 @@ async def test_asking_for_a_person_while_a_question_waits_for_rasa_puts_the_ques
     await user.hears_nothing_more(1.5)
     async with assistant.sessions() as session:
         [case] = (await session.scalars(select(Case).where(Case.chat_id == user.chat_id))).all()
-        in_thread = await session.scalar(
-            select(ConversationMessage).where(ConversationMessage.update_id == question)
+        in_thread = await session.scalar(  # the user's message (the bot's "added" shares it)
+            select(ConversationMessage).where(
+                ConversationMessage.update_id == question, ConversationMessage.direction == "in"
+            )
         )
     assert in_thread is not None and in_thread.case_id == case.id
     assert in_thread.content_key == "case.user_message"

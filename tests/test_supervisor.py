@@ -5,6 +5,7 @@ restarted when they crash or hang, die with the bot, and log files do not grow o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -26,6 +27,7 @@ from bot.rasa.children import (
     CHILDREN_FILE,
     ChildProcess,
     ChildRecord,
+    group_members,
     kill_stale_children,
     process_start_time,
     recorded_children,
@@ -211,6 +213,28 @@ def test_a_recorded_child_left_running_is_killed_with_its_group_but_a_stranger_i
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def test_a_worker_that_outlived_its_recorded_child_is_killed_with_what_is_left_of_the_group(
+    tmp_path: Path,
+) -> None:
+    """The death signal killed the action server, not its Sanic worker, which kept the port."""
+    left = _orphan(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE)
+    assert left.stdout is not None
+    worker = int(left.stdout.readline())
+    left.stdout.close()
+    record = ChildRecord("actions", left.pid, process_start_time(left.pid))
+    left.kill()  # as PR_SET_PDEATHSIG does when the bot is SIGKILLed
+    left.wait()
+    assert process_start_time(worker) is not None
+    _record(tmp_path, record)
+    try:
+        assert [r.pid for r in kill_stale_children(tmp_path)] == [left.pid]
+        assert process_start_time(worker) is None
+        assert group_members(left.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(left.pid, signal.SIGKILL)
 
 
 def test_big_logs_are_rotated_while_the_child_writes_on_and_old_copies_age_out(

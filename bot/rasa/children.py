@@ -8,6 +8,11 @@ Two guards, because a SIGKILLed bot runs no clean-up code:
   own); the next start kills any recorded child still alive (its whole process group) instead
   of reusing it, unless the bot that started it still runs. The start time (from /proc) tells
   our child from an unrelated process that got the same pid.
+- The death signal reaches the child itself, not what it started: the action server's Sanic
+  worker outlived its killed leader, kept serving the port with the old code and made every
+  new action server fail to bind. So the next start also kills what is left of a recorded
+  child's process group when the child itself is gone (a process group id is never handed
+  to a new process while its group has members, so that group can only be ours).
 """
 
 from __future__ import annotations
@@ -197,21 +202,49 @@ def kill_stale_children(run_dir: Path) -> list[ChildRecord]:
         return []
     killed = []
     for record in children:
-        if not record.still_running():
-            continue
-        logger.warning(
-            "killing %s (pid %s) left running by an earlier start of the bot; it is not reused",
-            record.name,
-            record.pid,
-        )
-        with contextlib.suppress(ProcessLookupError):
-            if os.getpgid(record.pid) == record.pid:
+        if record.still_running():
+            logger.warning(
+                "killing %s (pid %s) left running by an earlier start of the bot; it is not reused",
+                record.name,
+                record.pid,
+            )
+            with contextlib.suppress(ProcessLookupError):
+                if os.getpgid(record.pid) == record.pid:
+                    os.killpg(record.pid, signal.SIGKILL)
+                else:
+                    os.kill(record.pid, signal.SIGKILL)
+            killed.append(record)
+        elif process_start_time(record.pid) is None and group_members(record.pid):
+            logger.warning(
+                "killing what %s (pid %s, gone) of an earlier start of the bot left running: "
+                "%d process(es) of its group",
+                record.name,
+                record.pid,
+                len(group_members(record.pid)),
+            )
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
-            else:
-                os.kill(record.pid, signal.SIGKILL)
-        killed.append(record)
+            killed.append(record)
     deadline = time.monotonic() + STALE_KILL_WAIT
-    while any(r.still_running() for r in killed) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and any(
+        r.still_running() or group_members(r.pid) for r in killed
+    ):
         time.sleep(0.1)
     forget_children(run_dir)
     return killed
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes (not zombies) of process group `pgid`, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, …
+        if fields[0] not in {"Z", "X"} and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members

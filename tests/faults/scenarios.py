@@ -7,6 +7,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.rasa.children import group_members
 from bot.telegram.sender import OutboxSender
 from tests.fake_telegram import FakeTelegram
 from tests.faults.load import HUMAN, Asked, Conversation, new_chat_id, plan, send
@@ -103,3 +104,9 @@ async def bot_sigkilled_under_load(product: BotStack, telegram: FakeTelegram, se
     assert not lingering, (
         f"Rasa or the action server (pids {lingering}) outlived the SIGKILLed bot by 10 s"
     )
+    # What they had started (the action server's Sanic worker) is gone too: the restarted
+    # bot killed it, so its own action server could bind the port.
+    left = {pid: group_members(pid) for pid in children if group_members(pid)}
+    assert not left, f"processes of the killed bot's children still run: {left}"
+    logs = product.tail(5000)
+    assert "Address already in use" not in logs and "the action server exited" not in logs

@@ -34,6 +34,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 from dataclasses import replace
 
@@ -105,11 +106,24 @@ async def _bot_only(settings: Settings, dashboard_url: str | None = None) -> Non
         await assistant.stop()
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (systemd, Docker, `kill`) and SIGINT stop the assistant as Ctrl-C does: the
+    main task is cancelled, so the dashboard, the bot, Rasa and the action server are stopped
+    in order. Without this SIGTERM killed the bot on the spot, and a bot started in the
+    background by a shell (which makes it ignore SIGINT) could not be stopped with SIGINT."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, main.cancel)
+
+
 async def _serve(settings: Settings, terminal: bool, with_rasa: bool) -> None:
     from bot.dashboard.server import dashboard_running, hint_first_admin
     from bot.rasa.supervisor import rasa_and_actions
     from bot.terminal_chat import run_terminal_chat
 
+    _stop_on_signals()
     if not with_rasa:
         await _bot_only(settings)
         return
@@ -156,7 +170,7 @@ def _run(settings: Settings, terminal: bool, with_rasa: bool = True) -> int:
         print(BOTFATHER_HINT, file=sys.stderr)
     try:
         asyncio.run(_serve(settings, terminal, with_rasa))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, SIGINT or SIGTERM
         logger.info("stopped")
     except (FatalTelegramError, DashboardError, RasaError) as exc:
         logger.error("%s", exc)

@@ -181,6 +181,45 @@ async def test_crashed_rasa_and_action_server_come_back_answer_what_waited_and_d
     assert "Traceback" not in bot.log_file.read_text(errors="replace")
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+async def test_an_operator_stops_the_bot_with_a_signal_and_it_stops_cleanly(
+    telegram: FakeTelegram, tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    """systemd and Docker send SIGTERM; a shell that starts the bot in the background makes
+    it ignore SIGINT (so SIGINT must be caught, not inherited): both stop it in order."""
+    create_rasa_token(tmp_path)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
+        "DATA_DIR": str(tmp_path),
+        "DATA_KEY": DATA_KEY,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_POLL_TIMEOUT": "1",
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",  # not needed to start or stop
+        "DASHBOARD_PORT": str(free_port()),
+    }
+    command = python_module(["bot", "serve"])
+    ignoring_sigint = ["python3", "-c", _EXEC_IGNORING_SIGINT, *command]
+    bot = Process(ignoring_sigint, tmp_path / "bot.log", env)
+    try:
+        await _log_says(bot, "ready:", 60)
+        bot.process.send_signal(stop_signal)
+        code = await asyncio.to_thread(bot.process.wait, 20)
+        assert code == 0, bot.tail()
+        assert "stopped" in bot.tail(), bot.tail()
+    finally:
+        bot.stop()
+    assert "Traceback" not in bot.log_file.read_text(errors="replace")
+
+
+# As `cmd &` in a non-interactive shell does: SIGINT ignored, then the program started.
+_EXEC_IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execvp(sys.argv[1], sys.argv[1:])"
+)
+
+
 def test_a_recorded_child_left_running_is_killed_with_its_group_but_a_stranger_is_not(
     tmp_path: Path,
 ) -> None:

@@ -108,5 +108,5 @@ async def bot_sigkilled_under_load(product: BotStack, telegram: FakeTelegram, se
     # bot killed it, so its own action server could bind the port.
     left = {pid: group_members(pid) for pid in children if group_members(pid)}
     assert not left, f"processes of the killed bot's children still run: {left}"
-    logs = product.tail(5000)
-    assert "Address already in use" not in logs and "the action server exited" not in logs
+    since_restart = product.log_file.read_text(errors="replace").rsplit("===== start", 1)[-1]
+    assert "the action server exited" not in since_restart  # it could bind its port

@@ -158,11 +158,13 @@ async def test_crashed_rasa_and_action_server_come_back_answer_what_waited_and_d
         await _log_says(bot, "action server exited with code -9; restarting in 1 s", 10)
         await telegram.user_says(user.chat_id, "Wie bekomme ich einen Integrationskurs?")
         await _log_says(bot, "the action server is ready again (restart #1)", 90)
-        # (with an apology first if the user was quicker than the restart)
+        # (with an apology first if the user was quicker than the restart; the answer has
+        # residence-status variants, so the bot may ask for the user's paper right after it)
         answers = await _answers(user, 1, within=120)
-        if "Quellen" not in answers[-1].text:
+        if not any("Quellen" in a.text for a in answers):
             answers += await _answers(user, 1, within=120)
-        assert "Quellen" in answers[-1].text and len(answers) <= 2
+        answered = [a for a in answers if "Quellen" in a.text]
+        assert len(answered) == 1 and len(answers) <= 3, [a.text[:60] for a in answers]
 
         # The bot itself is killed: its children go with it.
         children = _children(tmp_path)

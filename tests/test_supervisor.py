@@ -85,6 +85,23 @@ async def _log_says(bot: Process, line: str, within: float) -> None:
         await asyncio.sleep(0.5)
 
 
+def _bot_environment(data_dir: Path, telegram: FakeTelegram, rasa_port: int) -> dict[str, str]:
+    """A bot process of its own on SQLite in `data_dir`, talking to the fake Telegram."""
+    create_rasa_token(data_dir)
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{data_dir / 'assistant.db'}",
+        "DATA_DIR": str(data_dir),
+        "DATA_KEY": DATA_KEY,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_POLL_TIMEOUT": "1",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTION_SERVER_PORT": str(free_port()),
+        "DASHBOARD_PORT": str(free_port()),
+    }
+
+
 async def _answers(user: UserChat, count: int, within: float) -> list[Sent]:
     messages = await user.telegram.wait_for(user.chat_id, user.seen + count, within=within)
     new = messages[user.seen :]
@@ -122,19 +139,7 @@ async def test_crashed_rasa_and_action_server_come_back_answer_what_waited_and_d
     stale_rasa: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     stale, rasa_port = stale_rasa
-    create_rasa_token(tmp_path)
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
-        "DATA_DIR": str(tmp_path),
-        "DATA_KEY": DATA_KEY,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_URL": telegram.url,
-        "TELEGRAM_POLL_TIMEOUT": "1",
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "ACTION_SERVER_PORT": str(free_port()),
-        "DASHBOARD_PORT": str(free_port()),
-    }
+    env = _bot_environment(tmp_path, telegram, rasa_port)
     bot = Process(python_module(["bot", "run"]), tmp_path / "bot.log", env)
     try:
         # The leftover of the killed run is killed, not reused: our own Rasa answers.
@@ -189,18 +194,7 @@ async def test_an_operator_stops_the_bot_with_a_signal_and_it_stops_cleanly(
 ) -> None:
     """systemd and Docker send SIGTERM; a shell that starts the bot in the background makes
     it ignore SIGINT (so SIGINT must be caught, not inherited): both stop it in order."""
-    create_rasa_token(tmp_path)
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
-        "DATA_DIR": str(tmp_path),
-        "DATA_KEY": DATA_KEY,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_URL": telegram.url,
-        "TELEGRAM_POLL_TIMEOUT": "1",
-        "RASA_URL": f"http://127.0.0.1:{free_port()}",  # not needed to start or stop
-        "DASHBOARD_PORT": str(free_port()),
-    }
+    env = _bot_environment(tmp_path, telegram, free_port())  # Rasa: not needed to stop
     command = python_module(["bot", "serve"])
     ignoring_sigint = ["python3", "-c", _EXEC_IGNORING_SIGINT, *command]
     bot = Process(ignoring_sigint, tmp_path / "bot.log", env)

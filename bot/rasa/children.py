@@ -125,14 +125,18 @@ def process_start_time(pid: int) -> int | None:
 
     A zombie counts as gone: it runs nothing and only waits for its parent to reap it.
     """
+    fields = _live_stat(Path(f"/proc/{pid}"))
+    return int(fields[19]) if fields else None
+
+
+def _live_stat(process: Path) -> list[str] | None:
+    """/proc/<pid>/stat after the name (state, ppid, pgrp, …); None if gone or a zombie."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = (process / "stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # the name in (...) may contain spaces
-    if fields[0] in {"Z", "X"}:
-        return None
-    return int(fields[19])
+    return None if fields[0] in {"Z", "X"} else fields
 
 
 @dataclass(frozen=True)
@@ -214,13 +218,13 @@ def kill_stale_children(run_dir: Path) -> list[ChildRecord]:
                 else:
                     os.kill(record.pid, signal.SIGKILL)
             killed.append(record)
-        elif process_start_time(record.pid) is None and group_members(record.pid):
+        elif process_start_time(record.pid) is None and (left := group_members(record.pid)):
             logger.warning(
                 "killing what %s (pid %s, gone) of an earlier start of the bot left running: "
                 "%d process(es) of its group",
                 record.name,
                 record.pid,
-                len(group_members(record.pid)),
+                len(left),
             )
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
@@ -238,13 +242,6 @@ def group_members(pgid: int) -> list[int]:
     """Live processes (not zombies) of process group `pgid`, from /proc."""
     members = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, …
-        if fields[0] not in {"Z", "X"} and int(fields[2]) == pgid:
+        if entry.name.isdigit() and (fields := _live_stat(entry)) and int(fields[2]) == pgid:
             members.append(int(entry.name))
     return members

@@ -181,6 +181,7 @@ def bot_settings(
         RASA_URL=rasa_url,
         DATA_DIR=str(rasa_server.data_dir),
         TRACKER_STORE_URL=rasa_server.tracker_store_url,
+        ACTION_SERVER_PORT=str(rasa_server.action_port),
         TELEGRAM_POLL_TIMEOUT="1",
     )
 

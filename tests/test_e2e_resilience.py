@@ -50,6 +50,28 @@ async def test_rasa_down_gives_one_apology_keeps_messages_and_answers_them_in_or
     assert "Quellen" in second.text
 
 
+async def test_an_empty_turn_while_the_action_server_restarted_gets_the_real_answer(
+    assistant: Assistant, user: UserChat, rasa_proxy: RasaProxy
+) -> None:
+    # Rasa answered nothing (its action server was gone), and by the time the bot looks the
+    # restarted action server is up: the user gets the answer, not "please rephrase".
+    rasa_proxy.empty_turns = 1
+    [answer] = await user.says("Wie finde ich eine Wohnung?")
+    assert "Quellen" in answer.text and "anderen Worten" not in answer.text
+    assert rasa_proxy.empty_turns == 0
+    await user.hears_nothing_more()
+    async with assistant.sessions() as session:
+        keys = (
+            await session.scalars(
+                select(ConversationMessage.content_key).where(
+                    ConversationMessage.chat_id == user.chat_id,
+                    ConversationMessage.direction == "out",
+                )
+            )
+        ).all()
+    assert keys == ["housing.find_flat"]
+
+
 async def test_telegram_unreachable_at_first_send_delivers_later(
     assistant: Assistant, user: UserChat
 ) -> None:

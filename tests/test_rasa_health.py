@@ -1,6 +1,7 @@
 """An empty answer from Rasa is an outage when the action server is down, not a question we
 failed to understand (the message then waits instead of getting "please rephrase"); when
-Rasa is back, the questions that waited are woken once."""
+Rasa is back, the questions that waited are woken once; a question asked again after an
+empty turn is replayed with its last answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import asyncio
 
 from aiohttp import web
 
+from bot.rasa.client import RasaClient
 from bot.rasa.health import RasaOutage, action_server_up, health_url
+from bot.replies import Reply
 from tests.conftest import RasaServer
 from tests.servers import free_port
 
@@ -83,3 +86,45 @@ async def test_a_turn_that_succeeds_ends_the_outage_before_the_probe_does() -> N
     outage.succeeded()
     assert not outage.out and wakes == ["wake"]
     await outage.close()
+
+
+def _user(update_id: int) -> dict[str, object]:
+    return {"event": "user", "text": "…", "metadata": {"update_id": update_id}}
+
+
+def _bot(key: str) -> dict[str, object]:
+    return {"event": "bot", "data": {"custom": Reply(key=key, text=key, language="de").to_payload()}}
+
+
+async def test_a_question_asked_again_after_an_empty_turn_is_replayed_with_its_last_answer() -> (
+    None
+):
+    # Update 7 was asked twice (the first turn came back empty), then update 8 followed.
+    events = [
+        _user(7),
+        {"event": "action", "name": "action_answer"},
+        _user(7),
+        _bot("housing.find_flat"),
+        _user(8),
+        _bot("fallback.clarify"),
+    ]
+
+    async def tracker(_request: web.Request) -> web.Response:
+        return web.json_response({"events": events})
+
+    app = web.Application()
+    app.router.add_get("/conversations/{sender}/tracker", tracker)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    client = RasaClient(f"http://127.0.0.1:{port}")
+    try:
+        seven = await client.replies_for("p", 7)
+        assert seven is not None and [r.key for r in seven.replies] == ["housing.find_flat"]
+        eight = await client.replies_for("p", 8)
+        assert eight is not None and [r.key for r in eight.replies] == ["fallback.clarify"]
+        assert await client.replies_for("p", 9) is None
+    finally:
+        await client.close()
+        await runner.cleanup()

@@ -226,17 +226,18 @@ class ConversationService:
         # Rasa answers this update for the first time now, so the German second look runs
         # now too, however many tries an outage took before.
         message = await message_for_rasa(self.rasa, self.translator, message, user_language)
-        turn = await self.rasa.send(sender, message, metadata)
-        if not turn.replies:
+        # Rasa answers with nothing when a custom action failed because its action server
+        # was gone; a restarted one may be up by the time we look, so ask once more before
+        # saying "please rephrase".
+        for tries in (1, 2):
+            turn = await self.rasa.send(sender, message, metadata)
+            if turn.replies:
+                return turn
             if not await action_server_up(self.settings.action_server_url):
                 raise ActionServerUnavailable("the action server does not answer")
-            logger.warning("Rasa gave no reply for update %s of %s", update_id, sender)
-            turn.replies = [
-                compose.unclear(
-                    self.store,
-                    str(metadata["language"]),
-                )
-            ]
+            logger.info("Rasa gave no reply for update %s of %s (try %s)", update_id, sender, tries)
+        logger.warning("Rasa gave no reply for update %s of %s", update_id, sender)
+        turn.replies = [compose.unclear(self.store, str(metadata["language"]))]
         return turn
 
     async def _postpone(

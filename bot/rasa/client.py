@@ -87,26 +87,28 @@ class RasaClient:
         return turn
 
     async def replies_for(self, sender: str, update_id: int) -> RasaTurn | None:
-        """The replies Rasa already produced for `update_id`, or None if it never saw it."""
+        """The replies Rasa already produced for `update_id`, or None if it never saw it.
+
+        An update asked more than once (Rasa answered with nothing the first time) counts by
+        its last turn.
+        """
         tracker = await self._request(
             "GET", f"/conversations/{sender}/tracker", params={"include_events": "ALL"}
         )
         events = tracker.get("events") or []
-        found = False
-        turn = RasaTurn()
+        turn: RasaTurn | None = None
+        current = False
         for event in events:
             kind = event.get("event")
             if kind == "user":
-                if found:
-                    break
                 metadata = event.get("metadata") or {}
-                found = metadata.get("update_id") == update_id
-            elif found and kind == "bot":
+                current = metadata.get("update_id") == update_id
+                if current:
+                    turn = RasaTurn()
+            elif current and turn is not None and kind == "bot":
                 custom = (event.get("data") or {}).get("custom")
                 if is_reply_payload(custom):
                     turn.add(custom)
-        if not found:
-            return None
         return turn
 
     async def parse(self, text: str) -> dict[str, Any]:

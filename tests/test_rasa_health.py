@@ -93,7 +93,10 @@ def _user(update_id: int) -> dict[str, object]:
 
 
 def _bot(key: str) -> dict[str, object]:
-    return {"event": "bot", "data": {"custom": Reply(key=key, text=key, language="de").to_payload()}}
+    return {
+        "event": "bot",
+        "data": {"custom": Reply(key=key, text=key, language="de").to_payload()},
+    }
 
 
 async def test_a_question_asked_again_after_an_empty_turn_is_replayed_with_its_last_answer() -> (

@@ -24,6 +24,7 @@ from bot.app import Assistant
 from bot.config import Settings, load_settings
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.migrate import upgrade
+from bot.db.models import InboxUpdate
 from bot.rasa.access import create_rasa_token
 from bot.rasa.runtime import (
     RasaPaths,
@@ -194,6 +195,18 @@ async def assistant(
     await bot.start()
     yield bot
     await bot.stop()
+
+
+async def processed(assistant: Assistant, update_id: int, within: float = 60) -> None:
+    """Wait until the bot has finished with an update that gets no reply of its own."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with assistant.sessions() as session:
+            row = await session.get(InboxUpdate, update_id)
+            if row is not None and row.status != "pending":
+                return
+        assert asyncio.get_running_loop().time() < deadline, f"update {update_id} still pending"
+        await asyncio.sleep(0.2)
 
 
 class UserChat:

@@ -49,6 +49,15 @@ class Process(ChildProcess):
             f"{url} not ready after {timeout} s, see {self.log_file}:\n{self.tail()}"
         )
 
+    def wait_log(self, line: str, timeout: float) -> str:
+        """The log once `line` is in it (a server may log "ready" just after it answers)."""
+        deadline = time.monotonic() + timeout
+        while line not in (log := self.log_file.read_text(errors="replace")):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no log line {line!r} after {timeout} s:\n{self.tail()}")
+            time.sleep(0.2)
+        return log
+
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
 

@@ -23,7 +23,7 @@ from bot.i18n import t
 from bot.replies import callbacks
 from bot.replies import cases as case_replies
 from bot.storage import case_queue, case_thread, cases
-from tests.conftest import RasaServer, UserChat, bot_settings
+from tests.conftest import RasaServer, UserChat, bot_settings, processed
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import RasaProxy
 
@@ -109,7 +109,8 @@ async def test_a_person_is_asked_for_answers_in_the_chat_resolves_and_status_tel
     assert callbacks.back_to_bot() in data_of(answer)
 
     # The caseworker sees everything the user wrote, as text, in order.
-    await user.telegram.user_says(user.chat_id, "Thank you, I will send it tonight")
+    thanks = await user.telegram.user_says(user.chat_id, "Thank you, I will send it tonight")
+    await processed(assistant, thanks)
     await user.hears_nothing_more()
     async with assistant.sessions() as session:
         current = await session.get(Case, case.id)

@@ -32,7 +32,7 @@ async def test_rasa_down_gives_one_apology_keeps_messages_and_answers_them_in_or
     await user.hears_nothing_more(1.5)  # one apology per outage, not one per message
     await rasa_proxy.up()
     messages = await user.telegram.wait_for(user.chat_id, 3, within=40)
-    first, second = messages[1:]
+    first, second = messages[1:3]  # the paper question may follow the course answer
     assert "Wohnung" in first.text or "Quellen" in first.text
     async with assistant.sessions() as session:
         keys = (
@@ -164,8 +164,12 @@ async def test_a_bot_killed_mid_turn_answers_after_restart_once_and_opens_no_sec
 
 
 async def promptly(user: UserChat, count: int = 1) -> list[Sent]:
-    """The next replies, within a few seconds: not held back until Rasa is back."""
-    messages = await user.telegram.wait_for(user.chat_id, user.seen + count, within=4)
+    """The next replies while Rasa is still down: not held back until Rasa is back.
+
+    (The question that waits is retried every few seconds, but fails again while Rasa is
+    down, so the time allowed only needs to suit a loaded machine.)
+    """
+    messages = await user.telegram.wait_for(user.chat_id, user.seen + count, within=30)
     new = messages[user.seen :]
     user.seen = len(messages)
     return new

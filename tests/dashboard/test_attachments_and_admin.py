@@ -3,6 +3,7 @@ admin page: staff list and the audit log of who did what to which case."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -96,7 +97,10 @@ async def test_the_audit_log_shows_who_opened_claimed_answered_and_changed_a_cas
     await expect(staff_table).to_contain_text("Ada Admin")
     await page.get_by_label("Fall").fill(case_number(opened.id))
     await page.get_by_role("button", name="Anzeigen").click()
+    await page.wait_for_url(re.compile(r"[?&]case=GK"))
+    await page.wait_for_load_state()
     audit = page.locator("table.audit tbody")
+    await expect(audit).to_contain_text("Fall übernommen")
     # every page load is an access and is logged; each action once
     actions = await audit.locator("td:nth-child(3)").all_inner_texts()
     done = ["Status geändert", "Geantwortet", "Notiz geschrieben", "Fall übernommen"]

@@ -22,12 +22,11 @@ def test_the_dashboard_runs_alone_and_tells_how_to_create_the_first_admin(tmp_pa
     process = Process(python_module(["bot", "dashboard"]), tmp_path / "dashboard.log", env)
     try:
         process.wait_http(f"http://127.0.0.1:{port}/login", timeout=60)
-        log = process.log_file.read_text()
+        log = process.wait_log(f"ready: dashboard at http://127.0.0.1:{port}", timeout=10)
         assert (
             "create the first admin with `.venv/bin/python -m bot user add NAME --role admin`"
             in log
         )
-        assert f"ready: dashboard at http://127.0.0.1:{port}" in log
     finally:
         process.stop()
     assert "Traceback" not in process.log_file.read_text()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import select
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -24,7 +25,7 @@ from bot.app import Assistant
 from bot.config import Settings, load_settings
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.migrate import upgrade
-from bot.db.models import InboxUpdate
+from bot.db.models import ConversationMessage, InboxUpdate
 from bot.rasa.access import create_rasa_token
 from bot.rasa.runtime import (
     RasaPaths,
@@ -195,6 +196,17 @@ async def assistant(
     await bot.start()
     yield bot
     await bot.stop()
+
+
+async def out_keys(assistant: Assistant, chat_id: int) -> list[str | None]:
+    """The content keys of what the bot sent to a chat, in order."""
+    async with assistant.sessions() as session:
+        rows = await session.scalars(
+            select(ConversationMessage.content_key)
+            .where(ConversationMessage.chat_id == chat_id, ConversationMessage.direction == "out")
+            .order_by(ConversationMessage.id)
+        )
+        return list(rows)
 
 
 async def processed(assistant: Assistant, update_id: int, within: float = 60) -> None:

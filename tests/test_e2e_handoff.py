@@ -23,7 +23,7 @@ from bot.i18n import t
 from bot.replies import callbacks
 from bot.replies import cases as case_replies
 from bot.storage import case_queue, case_thread, cases
-from tests.conftest import RasaServer, UserChat, bot_settings, processed
+from tests.conftest import RasaServer, UserChat, bot_settings, out_keys, processed
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import RasaProxy
 
@@ -33,16 +33,6 @@ ANNA = Staff("anna", "Anna")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 4
 PDF = b"%PDF-1.4\n%letter\n" + b"0" * 500
 STAFF_CHAT = -1001234567
-
-
-async def out_keys(assistant: Assistant, chat_id: int) -> list[str | None]:
-    async with assistant.sessions() as session:
-        rows = await session.scalars(
-            select(ConversationMessage.content_key)
-            .where(ConversationMessage.chat_id == chat_id, ConversationMessage.direction == "out")
-            .order_by(ConversationMessage.id)
-        )
-        return list(rows)
 
 
 async def the_case(assistant: Assistant, chat_id: int) -> Case:

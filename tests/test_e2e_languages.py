@@ -16,17 +16,16 @@ import html
 from functools import cache
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Assistant
 from bot.content.store import ContentStore
-from bot.db.models import Chat, ConversationMessage
+from bot.db.models import Chat
 from bot.i18n import t
 from bot.i18n.bidi import LRI, for_language
 from bot.languages import LANGUAGES, detect_language
 from bot.rasa.evaluation import load_examples
 from bot.replies import compose
-from tests.conftest import UserChat
+from tests.conftest import UserChat, out_keys
 from tests.fake_telegram import FakeTelegram
 from tests.servers import ROOT
 
@@ -47,16 +46,6 @@ def a_message(language: str, intent: str) -> str:
     raise AssertionError(f"no {intent} example in {language} with a clear language")
 
 
-async def logged_keys(assistant: Assistant, chat_id: int) -> list[str | None]:
-    async with assistant.sessions() as session:
-        rows = await session.scalars(
-            select(ConversationMessage.content_key)
-            .where(ConversationMessage.chat_id == chat_id, ConversationMessage.direction == "out")
-            .order_by(ConversationMessage.id)
-        )
-        return list(rows)
-
-
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 async def test_a_first_question_is_answered_in_the_users_language_and_gaps_get_a_person(
     assistant: Assistant, user: UserChat, language: str
@@ -65,7 +54,7 @@ async def test_a_first_question_is_answered_in_the_users_language_and_gaps_get_a
     entry = store().get(KEY, language)
     assert entry is not None and entry.language == language
     assert for_language(html.escape(entry.title), language) in answer.text
-    assert (await logged_keys(assistant, user.chat_id)) == [KEY]
+    assert (await out_keys(assistant, user.chat_id)) == [KEY]
 
     [offer] = await user.says(a_message(language, "near_out_of_scope"))
     assert offer.text == for_language(t("handoff.offer_gap", language), language)
@@ -74,7 +63,7 @@ async def test_a_first_question_is_answered_in_the_users_language_and_gaps_get_a
         t("button.no", language),
         t("button.notify_gap", language),  # no answer yet: "tell me when there is one"
     ]
-    assert (await logged_keys(assistant, user.chat_id))[-1] == "handoff.offer"
+    assert (await out_keys(assistant, user.chat_id))[-1] == "handoff.offer"
 
 
 async def test_a_whole_message_in_another_language_switches_the_answers(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.app import Assistant
 from bot.db.engine import make_async_engine, make_sessionmaker
 from bot.db.models import Case, Chat, ConversationMessage, InboxUpdate, utcnow
-from tests.conftest import DATA_KEY, RasaServer, UserChat, bot_settings
+from tests.conftest import DATA_KEY, RasaServer, UserChat, bot_settings, out_keys
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.servers import Process, RasaProxy, python_module
 
@@ -34,17 +34,7 @@ async def test_rasa_down_gives_one_apology_keeps_messages_and_answers_them_in_or
     messages = await user.telegram.wait_for(user.chat_id, 3, within=40)
     first, second = messages[1:3]  # the paper question may follow the course answer
     assert "Wohnung" in first.text or "Quellen" in first.text
-    async with assistant.sessions() as session:
-        keys = (
-            await session.scalars(
-                select(ConversationMessage.content_key)
-                .where(
-                    ConversationMessage.chat_id == user.chat_id,
-                    ConversationMessage.direction == "out",
-                )
-                .order_by(ConversationMessage.id)
-            )
-        ).all()
+    keys = await out_keys(assistant, user.chat_id)
     assert keys[0] == "housing.find_flat"
     assert keys[1] is not None and keys[1].startswith("courses.")
     assert "Quellen" in second.text
@@ -60,16 +50,7 @@ async def test_an_empty_turn_while_the_action_server_restarted_gets_the_real_ans
     assert "Quellen" in answer.text and "anderen Worten" not in answer.text
     assert rasa_proxy.empty_turns == 0
     await user.hears_nothing_more()
-    async with assistant.sessions() as session:
-        keys = (
-            await session.scalars(
-                select(ConversationMessage.content_key).where(
-                    ConversationMessage.chat_id == user.chat_id,
-                    ConversationMessage.direction == "out",
-                )
-            )
-        ).all()
-    assert keys == ["housing.find_flat"]
+    assert await out_keys(assistant, user.chat_id) == ["housing.find_flat"]
 
 
 async def test_telegram_unreachable_at_first_send_delivers_later(

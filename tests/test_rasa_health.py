@@ -6,6 +6,8 @@ empty turn is replayed with its last answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -27,21 +29,31 @@ async def test_a_running_action_server_is_up_and_a_closed_port_is_not(
     assert not await action_server_up(f"http://127.0.0.1:{free_port()}/webhook")
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 async def _unhealthy(_request: web.Request) -> web.Response:
     return web.Response(status=503)
 
 
-async def test_an_action_server_that_answers_with_an_error_is_not_up() -> None:
+@contextlib.asynccontextmanager
+async def serving(path: str, handler: Handler) -> AsyncIterator[str]:
+    """A local HTTP server with one GET route; yields its base URL."""
     app = web.Application()
-    app.router.add_get("/health", _unhealthy)
+    app.router.add_get(path, handler)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        assert not await action_server_up(f"http://127.0.0.1:{port}/webhook")
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def test_an_action_server_that_answers_with_an_error_is_not_up() -> None:
+    async with serving("/health", _unhealthy) as url:
+        assert not await action_server_up(f"{url}/webhook")
 
 
 class Probed:
@@ -115,19 +127,13 @@ async def test_a_question_asked_again_after_an_empty_turn_is_replayed_with_its_l
     async def tracker(_request: web.Request) -> web.Response:
         return web.json_response({"events": events})
 
-    app = web.Application()
-    app.router.add_get("/conversations/{sender}/tracker", tracker)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    client = RasaClient(f"http://127.0.0.1:{port}")
-    try:
-        seven = await client.replies_for("p", 7)
-        assert seven is not None and [r.key for r in seven.replies] == ["housing.find_flat"]
-        eight = await client.replies_for("p", 8)
-        assert eight is not None and [r.key for r in eight.replies] == ["fallback.clarify"]
-        assert await client.replies_for("p", 9) is None
-    finally:
-        await client.close()
-        await runner.cleanup()
+    async with serving("/conversations/{sender}/tracker", tracker) as url:
+        client = RasaClient(url)
+        try:
+            seven = await client.replies_for("p", 7)
+            assert seven is not None and [r.key for r in seven.replies] == ["housing.find_flat"]
+            eight = await client.replies_for("p", 8)
+            assert eight is not None and [r.key for r in eight.replies] == ["fallback.clarify"]
+            assert await client.replies_for("p", 9) is None
+        finally:
+            await client.close()

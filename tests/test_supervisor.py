@@ -59,6 +59,15 @@ def _orphan(command: list[str], stdout: int | None = None) -> subprocess.Popen[b
     return subprocess.Popen(command, start_new_session=True, stdout=stdout)
 
 
+def _orphan_with_helper() -> tuple[subprocess.Popen[bytes], int]:
+    """An orphan that started a helper of its own (same process group), and the helper's pid."""
+    leader = _orphan(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE)
+    assert leader.stdout is not None
+    helper = int(leader.stdout.readline())
+    leader.stdout.close()
+    return leader, helper
+
+
 GONE_BOT = ChildRecord("bot", 1, None)  # a bot no longer running
 
 
@@ -219,11 +228,7 @@ _EXEC_IGNORING_SIGINT = (
 def test_a_recorded_child_left_running_is_killed_with_its_group_but_a_stranger_is_not(
     tmp_path: Path,
 ) -> None:
-    # A child of a killed run, which had started a helper of its own (same process group).
-    left = _orphan(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE)
-    assert left.stdout is not None
-    helper = int(left.stdout.readline())
-    left.stdout.close()
+    left, helper = _orphan_with_helper()  # a child of a killed run, with a helper of its own
     # An unrelated process that got a recorded pid after a reboot: another start time.
     stranger = _orphan(["sleep", "300"])
     started = process_start_time(stranger.pid)
@@ -254,10 +259,7 @@ def test_a_worker_that_outlived_its_recorded_child_is_killed_with_what_is_left_o
     tmp_path: Path,
 ) -> None:
     """The death signal killed the action server, not its Sanic worker, which kept the port."""
-    left = _orphan(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE)
-    assert left.stdout is not None
-    worker = int(left.stdout.readline())
-    left.stdout.close()
+    left, worker = _orphan_with_helper()
     record = ChildRecord("actions", left.pid, process_start_time(left.pid))
     left.kill()  # as PR_SET_PDEATHSIG does when the bot is SIGKILLed
     left.wait()

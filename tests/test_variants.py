@@ -15,16 +15,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Assistant
 from bot.content.check import check_content
 from bot.content.store import ContentStore
 from bot.content.variants import split_variants
-from bot.db.models import Chat, ConversationMessage
+from bot.db.models import Chat
 from bot.i18n import t
 from bot.replies import callbacks, compose
-from tests.conftest import UserChat
+from tests.conftest import UserChat, out_keys
 from tests.servers import ROOT
 
 COURSE = "courses.integration_course"
@@ -41,16 +40,6 @@ async def stored_status(assistant: Assistant, chat_id: int) -> tuple[bool, str |
     async with assistant.sessions() as session:
         chat = await session.get(Chat, chat_id)
         return chat is not None, chat.residence_status if chat else None
-
-
-async def out_keys(assistant: Assistant, chat_id: int) -> list[str | None]:
-    async with assistant.sessions() as session:
-        rows = await session.scalars(
-            select(ConversationMessage.content_key)
-            .where(ConversationMessage.chat_id == chat_id, ConversationMessage.direction == "out")
-            .order_by(ConversationMessage.id)
-        )
-        return list(rows)
 
 
 @pytest.mark.e2e
